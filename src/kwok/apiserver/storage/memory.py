@@ -1,0 +1,213 @@
+"""The in-memory MVCC index: current objects, one resourceVersion counter, a window of events.
+
+A write runs in two steps. The synchronous step (no await in between, so it is atomic on the event
+loop) checks the resourceVersion precondition, assigns the next revision, re-encodes the object with
+it and updates the index. The asynchronous step waits until the backend has made the write durable;
+only then is the event appended to the history and fanned out to watchers, in revision order, so a
+watcher never sees a change that a crash could still lose.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import deque
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
+
+import orjson
+
+from kwok.apiserver.storage.base import Backend, Entry, Event, Expired, NullBackend, PreconditionFailed, split_key
+
+Obj = dict[str, Any]
+FieldsOf = Callable[[Obj], dict[str, str]]
+
+
+class Watcher(Protocol):
+    start_rv: int
+
+    def deliver(self, event: Event) -> None: ...
+
+
+class Store:
+    def __init__(self, backend: Backend | None = None, window: int = 10_000) -> None:
+        self.backend: Backend = backend or NullBackend()
+        self.window = max(1, window)
+        self.rv = 0                      # last assigned revision
+        self.published_rv = 0            # last revision whose event watchers have seen
+        self.compacted_rv = 0            # watches must start at or after this revision
+        self._objects: dict[str, dict[str, dict[str, Entry]]] = {}
+        self._sorted: dict[str, list[Entry] | None] = {}
+        self._history: deque[Event] = deque()
+        self._pending: deque[Event] = deque()
+        self._watchers: dict[str, set[Watcher]] = {}
+
+    # ----------------------------------------------------------------- loading
+    def load(self, fields_of: Callable[[str], FieldsOf]) -> int:
+        """Rebuild the index from the backend; returns the number of objects."""
+        rv, rows = self.backend.load()
+        for key, obj_rv, data in rows:
+            resource, namespace, name = split_key(key)
+            obj = orjson.loads(data)
+            self._put(Entry(resource, namespace, name, obj_rv, data, _labels(obj), fields_of(resource)(obj)))
+        self.rv = self.published_rv = self.compacted_rv = rv
+        return len(rows)
+
+    # ------------------------------------------------------------------- reads
+    def get(self, resource: str, namespace: str, name: str) -> Entry | None:
+        return self._objects.get(resource, {}).get(namespace, {}).get(name)
+
+    def list(self, resource: str, namespace: str | None = None) -> tuple[int, list[Entry]]:
+        """All objects of a resource (in one namespace if given), sorted by namespace and name."""
+        if namespace is not None:
+            names = self._objects.get(resource, {}).get(namespace, {})
+            return self.rv, [names[n] for n in sorted(names)]
+        cached = self._sorted.get(resource)
+        if cached is None:
+            by_ns = self._objects.get(resource, {})
+            cached = [by_ns[ns][n] for ns in sorted(by_ns) for n in sorted(by_ns[ns])]
+            self._sorted[resource] = cached
+        return self.rv, cached
+
+    def count(self, resource: str) -> int:
+        return sum(len(names) for names in self._objects.get(resource, {}).values())
+
+    def resources(self) -> Iterable[str]:
+        return self._objects.keys()
+
+    # ------------------------------------------------------------------ writes
+    async def create(self, resource: str, obj: Obj, fields: dict[str, str], dry_run: bool = False) -> Entry:
+        meta = obj["metadata"]
+        namespace, name = meta.get("namespace", ""), meta["name"]
+        if self.get(resource, namespace, name) is not None:
+            raise FileExistsError(name)
+        entry = self._encode(resource, namespace, name, obj, fields, dry_run)
+        if dry_run:
+            return entry
+        self._put(entry)
+        await self._commit(Event("ADDED", entry.rv, entry), [entry], [])
+        return entry
+
+    async def update(self, resource: str, obj: Obj, fields: dict[str, str], expected_rv: int | None,
+                     dry_run: bool = False) -> Entry:
+        meta = obj["metadata"]
+        namespace, name = meta.get("namespace", ""), meta["name"]
+        old = self.get(resource, namespace, name)
+        if old is None:
+            raise KeyError(name)
+        if expected_rv is not None and expected_rv != old.rv:
+            raise PreconditionFailed(name)
+        entry = self._encode(resource, namespace, name, obj, fields, dry_run)
+        if dry_run:
+            return entry
+        self._objects[resource][namespace][name] = entry
+        self._replace_sorted(resource, old, entry)
+        await self._commit(Event("MODIFIED", entry.rv, entry, old), [entry], [])
+        return entry
+
+    async def delete(self, resource: str, namespace: str, name: str, expected_rv: int | None,
+                     dry_run: bool = False) -> Entry:
+        """Remove an object; returns its last state carrying the deletion revision."""
+        old = self.get(resource, namespace, name)
+        if old is None:
+            raise KeyError(name)
+        if expected_rv is not None and expected_rv != old.rv:
+            raise PreconditionFailed(name)
+        obj = orjson.loads(old.data)
+        entry = self._encode(resource, namespace, name, obj, old.fields, dry_run)
+        if dry_run:
+            return entry
+        self._remove(old)
+        await self._commit(Event("DELETED", entry.rv, entry, old), [], [entry])
+        return entry
+
+    def _encode(self, resource: str, namespace: str, name: str, obj: Obj, fields: dict[str, str],
+                dry_run: bool) -> Entry:
+        # a dry run takes no revision: the object is returned as it would be stored, minus that
+        rv = self.rv + 1
+        if not dry_run:
+            self.rv = rv
+            obj["metadata"]["resourceVersion"] = str(rv)
+        return Entry(resource, namespace, name, rv, orjson.dumps(obj), _labels(obj), fields)
+
+    async def _commit(self, event: Event, puts: list[Entry], deletes: list[Entry]) -> None:
+        self._pending.append(event)
+        try:
+            await self.backend.commit(event.rv, [(e.key, e.rv, e.data) for e in puts], [e.key for e in deletes])
+        except BaseException:
+            # not durable: never announce it, and do not hold back the writes queued after it
+            self._pending.remove(event)
+            self._publish_through(self.published_rv)
+            raise
+        self._publish_through(event.rv)
+
+    def _publish_through(self, rv: int) -> None:
+        """Publish every pending event up to rv: durable writes complete in revision order."""
+        while self._pending and self._pending[0].rv <= rv:
+            event = self._pending.popleft()
+            self.published_rv = event.rv
+            self._history.append(event)
+            if len(self._history) > self.window:
+                self.compacted_rv = self._history.popleft().rv
+            for watcher in tuple(self._watchers.get(event.entry.resource, ())):
+                if event.rv > watcher.start_rv:
+                    watcher.deliver(event)
+
+    # ----------------------------------------------------------------- watches
+    def watch(self, resource: str, since: int, watcher: Watcher) -> list[Event]:
+        """Register a watcher; returns the recorded events after `since` (raises Expired past the window)."""
+        if since < self.compacted_rv:
+            raise Expired(since, self.compacted_rv + 1)
+        watcher.start_rv = max(since, self.published_rv)
+        self._watchers.setdefault(resource, set()).add(watcher)
+        return [e for e in self._events_after(since) if e.entry.resource == resource]
+
+    def unwatch(self, resource: str, watcher: Watcher) -> None:
+        self._watchers.get(resource, set()).discard(watcher)
+
+    def watcher_count(self) -> int:
+        return sum(len(w) for w in self._watchers.values())
+
+    def check_not_compacted(self, rv: int) -> None:
+        if rv < self.compacted_rv:
+            raise Expired(rv, self.compacted_rv + 1)
+
+    def _events_after(self, since: int) -> list[Event]:
+        if not self._history or self._history[-1].rv <= since:
+            return []
+        # history is ordered by rv; walk from the newest end, which is where watches resume.
+        out: list[Event] = []
+        for event in reversed(self._history):
+            if event.rv <= since:
+                break
+            out.append(event)
+        out.reverse()
+        return out
+
+    # ------------------------------------------------------------------- index
+    def _put(self, entry: Entry) -> None:
+        self._objects.setdefault(entry.resource, {}).setdefault(entry.namespace, {})[entry.name] = entry
+        self._sorted[entry.resource] = None
+
+    def _remove(self, entry: Entry) -> None:
+        names = self._objects[entry.resource][entry.namespace]
+        del names[entry.name]
+        if not names:
+            del self._objects[entry.resource][entry.namespace]
+        self._sorted[entry.resource] = None
+
+    def _replace_sorted(self, resource: str, old: Entry, new: Entry) -> None:
+        cached = self._sorted.get(resource)
+        if cached is not None:
+            # an update keeps the position; find it by bisection on (namespace, name)
+            i = bisect.bisect_left(cached, (old.namespace, old.name), key=lambda e: (e.namespace, e.name))
+            if i < len(cached) and cached[i] is old:
+                cached[i] = new
+            else:
+                self._sorted[resource] = None
+
+    async def close(self) -> None:
+        await self.backend.close()
+
+
+def _labels(obj: Obj) -> dict[str, str]:
+    return (obj.get("metadata") or {}).get("labels") or {}

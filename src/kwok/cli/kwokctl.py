@@ -1,0 +1,18 @@
+"""`kwokctl` entry point (see kwok.cli.ctl_commands for the commands)."""
+
+from __future__ import annotations
+
+import sys
+
+
+def main() -> None:
+    from kwok.cli.ctl_commands import kwokctl
+
+    try:
+        kwokctl(prog_name="kwokctl")
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,37 @@
+"""Async Kubernetes client: kubeconfig, transport, REST on raw JSON dicts, informers.
+
+CONTRACT (kubelet, controlplane and ctl code against exactly this; the implementation lives in
+private modules of this package and is re-exported here):
+
+    from kwok.client import ClientConfig, Client, ApiError, Informer
+
+    cfg = ClientConfig.load(kubeconfig=None, context=None, master=None)
+        # kubeconfig file (~ expanded; $KUBECONFIG; ~/.kube/config), in-cluster service account,
+        # client certs, bearer tokens, exec credential plugins (via kubernetes_asyncio's loader);
+        # `master` overrides the server; a server "unix:///path/to/sock" talks HTTP over a Unix socket.
+    client = Client(cfg)                 # aiohttp session; `async with Client(cfg) as client:` or await client.close()
+    res = client.resource("v1", "pods")  # group_version, plural  (e.g. "apps/v1", "deployments")
+    await res.get(name, namespace=None, subresource=None) -> dict
+    await res.list(namespace=None, label_selector=None, field_selector=None, limit=None,
+                   continue_=None, resource_version=None) -> dict          # the List object
+    async for event_type, obj in res.watch(namespace=None, label_selector=None, field_selector=None,
+                                           resource_version=None, timeout_seconds=None,
+                                           allow_bookmarks=True): ...
+    await res.create(obj, namespace=None, subresource=None, dry_run=False, field_manager=None) -> dict
+    await res.update(obj, namespace=None, subresource=None, field_manager=None) -> dict
+    await res.patch(name, patch, patch_type="merge", namespace=None, subresource=None,
+                    field_manager=None, force=None, impersonate=None) -> dict
+        # patch_type: "json" | "merge" | "strategic" | "apply"; patch: dict/list (or bytes)
+    await res.delete(name, namespace=None, grace_period_seconds=None, propagation_policy=None,
+                     preconditions=None) -> dict
+    await client.request(method, path, body=None, params=None, content_type=None) -> dict | bytes
+
+    ApiError(status: int, reason: str, message: str, body: dict)   # raised on any non-2xx reply
+        .is_not_found / .is_conflict / .is_already_exists / .is_retryable (conn errors, 429, 503, timeouts)
+
+    inf = Informer(res, namespace=None, label_selector=None, field_selector=None)
+    inf.add_handler(on_event)            # on_event(type: "ADDED"|"MODIFIED"|"DELETED", obj, old) ; sync or async
+    task = asyncio.create_task(inf.run())   # list, then watch from the list RV; re-list on 410; backoff
+    await inf.wait_synced()
+    inf.store: dict[str, dict]           # key "ns/name" or "name" -> latest object
+"""

@@ -1,0 +1,214 @@
+"""Cluster lifecycle: create, start, stop, delete, status (the binary runtime, our processes)."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kwok.ctl import components as comps
+from kwok.ctl import config as cfgmod
+from kwok.ctl import kubeconfig, pki, ports, probe
+from kwok.ctl.paths import ClusterPaths
+from kwok.ctl.runtime import process
+
+Say = Callable[[str], None]
+
+_PORT_OPTIONS = {
+    comps.APISERVER: "kubeApiserverPort",
+    comps.CONTROLLER_MANAGER: "kubeControllerManagerPort",
+    comps.SCHEDULER: "kubeSchedulerPort",
+    comps.KWOK_CONTROLLER: "kwokControllerPort",
+}
+SUPPORTED_RUNTIMES = ("binary",)
+
+
+class ClusterError(Exception):
+    """A user-facing failure: one line saying what and where."""
+
+
+@dataclass
+class ComponentStatus:
+    name: str
+    status: str   # Ready, NotReady, Stopped
+
+
+class Cluster:
+    def __init__(self, name: str, say: Say = print, dry_run: bool = False) -> None:
+        self.paths = ClusterPaths.of(name)
+        self.name = name
+        self.say = say
+        self.dry_run = dry_run
+
+    # -- queries ---------------------------------------------------------------------------------
+    def exists(self) -> bool:
+        return self.paths.config.exists()
+
+    def load(self) -> cfgmod.ClusterConfig:
+        if not self.exists():
+            raise ClusterError(f"cluster {self.name!r} does not exist ({self.paths.root})")
+        try:
+            return cfgmod.load_saved(self.paths.config)
+        except cfgmod.ConfigError as e:
+            raise ClusterError(f"cluster {self.name!r} is corrupt: {e}") from None
+
+    def components(self, cfg: cfgmod.ClusterConfig | None = None) -> list[comps.Component]:
+        cfg = cfg or self.load()
+        allocated = {c: int(cfg.options[o]) for c, o in _PORT_OPTIONS.items()}
+        return comps.build_all(self.paths, cfg.options, allocated, cfg.components_patches)
+
+    def component_statuses(self) -> list[ComponentStatus]:
+        out = []
+        for c in self.components():
+            state = process.status(self.paths, c.name)
+            if state == "Running":
+                state = "Ready" if self._healthy(c) else "NotReady"
+            out.append(ComponentStatus(c.name, state))
+        return out
+
+    def _healthy(self, c: comps.Component) -> bool:
+        if c.name == comps.APISERVER:
+            return probe.apiserver_ready(self.paths.socket)
+        return probe.http_healthy(c.health_url) if c.health_url else True
+
+    # -- create ----------------------------------------------------------------------------------
+    def create(self, cfg: cfgmod.ClusterConfig, user_kubeconfig: Path, wait: float, timeout: float) -> None:
+        if self.exists():
+            raise ClusterError(
+                f"cluster {self.name!r} already exists ({self.paths.root}); "
+                f"delete it first (kwokctl delete cluster --name {self.name})"
+            )
+        runtime = cfg.options["runtime"]
+        if runtime not in SUPPORTED_RUNTIMES:
+            raise ClusterError(
+                f"runtime {runtime!r} is not available: this kwokctl runs clusters as local "
+                f"processes (--runtime binary) and needs no container engine"
+            )
+        self._allocate_ports(cfg.options)
+        if self.dry_run:
+            self._print_plan(cfg)
+            return
+        try:
+            self._install(cfg)
+            self._start_all(self.components(cfg), timeout)
+            kubeconfig.merge_context(user_kubeconfig, self._user_kubeconfig(cfg))
+        except BaseException:
+            self._teardown()
+            raise
+        if wait > 0:
+            self.wait_ready(wait)
+
+    def _allocate_ports(self, opts: dict[str, Any]) -> None:
+        dry = ports.dry_run_ports()
+        for component, option in _PORT_OPTIONS.items():
+            given = int(opts.get(option) or 0)
+            if given:
+                if not self.dry_run and ports.port_in_use(given, "127.0.0.1"):
+                    raise ClusterError(f"port {given} ({option} for {component}) is already in use")
+                continue
+            opts[option] = next(dry) if self.dry_run else ports.free_port()
+
+    def _install(self, cfg: cfgmod.ClusterConfig) -> None:
+        self.paths.root.mkdir(parents=True, exist_ok=True)
+        self.paths.data.mkdir(exist_ok=True)
+        if cfg.options["securePort"]:
+            pki.write_pki(self.paths.pki, tuple(cfg.options["kubeApiserverCertSANs"]))
+        cfgmod.save(self.paths.config, cfg)
+        kubeconfig.write(self.paths.kubeconfig, self._user_kubeconfig(cfg))
+        internal = kubeconfig.cluster_kubeconfig(self.paths.context, f"unix://{self.paths.socket}", None)
+        kubeconfig.write(self.paths.internal_kubeconfig, internal)
+
+    def _user_kubeconfig(self, cfg: cfgmod.ClusterConfig) -> dict[str, Any]:
+        port = cfg.options["kubeApiserverPort"]
+        secure = cfg.options["securePort"]
+        server = f"{'https' if secure else 'http'}://127.0.0.1:{port}"
+        return kubeconfig.cluster_kubeconfig(self.paths.context, server, self.paths.pki if secure else None)
+
+    def _print_plan(self, cfg: cfgmod.ClusterConfig) -> None:
+        self.say(f"mkdir -p {self.paths.root}")
+        for c in self.components(cfg):
+            log = self.paths.log_file(c.name)
+            self.say(f"{c.shell()} >{log} 2>&1 &")
+            self.say(f"echo $! >{self.paths.pid_file(c.name)}")
+
+    # -- start / stop ----------------------------------------------------------------------------
+    def _start_all(self, components: list[comps.Component], timeout: float) -> None:
+        """Start everything at once; the API server's readiness is what `create` waits for."""
+        pids = {c.name: process.start(self.paths, c) for c in components}
+        api = pids.get(comps.APISERVER)
+        if api is not None:
+            ok = probe.wait_until(
+                lambda: probe.apiserver_ready(self.paths.socket), timeout,
+                alive=lambda: process.is_running(api),
+            )
+            if not ok:
+                self._fail(comps.APISERVER, api, timeout)
+        for name, pid in pids.items():
+            if not process.is_running(pid):
+                raise process.ComponentFailed(name, self.paths.log_file(name), process.log_tail(self.paths, name))
+
+    def _fail(self, name: str, pid: int, timeout: float) -> None:
+        if not process.is_running(pid):
+            raise process.ComponentFailed(name, self.paths.log_file(name), process.log_tail(self.paths, name))
+        raise ClusterError(f"{name} did not become ready within {timeout:g}s (log: {self.paths.log_file(name)})")
+
+    def wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            statuses = self.component_statuses()
+            if all(s.status == "Ready" for s in statuses):
+                return
+            time.sleep(0.05)
+        pending = [s.name for s in self.component_statuses() if s.status != "Ready"]
+        raise ClusterError(f"cluster {self.name!r} not ready within {timeout:g}s: {', '.join(pending)}")
+
+    def start(self, wait: float, timeout: float) -> None:
+        cfg = self.load()
+        components = self.components(cfg)
+        if self.dry_run:
+            self._print_plan(cfg)
+            return
+        stale = [c for c in components if process.status(self.paths, c.name) == "Running"]
+        todo = [c for c in components if c not in stale]
+        if todo:
+            try:
+                self._start_all(todo, timeout)
+            except BaseException:
+                process.stop(self.paths, [c.name for c in todo])
+                raise
+        if wait > 0:
+            self.wait_ready(wait)
+
+    def stop(self) -> None:
+        names = [c.name for c in self.components()]
+        if self.dry_run:
+            for n in names:
+                self.say(f"kill $(cat {self.paths.pid_file(n)})")
+            return
+        process.stop(self.paths, names)
+
+    def delete(self, user_kubeconfig: Path) -> None:
+        if not self.paths.root.exists():
+            raise ClusterError(f"cluster {self.name!r} does not exist ({self.paths.root})")
+        if self.dry_run:
+            self.say(f"rm -rf {self.paths.root}")
+            return
+        self._teardown()
+        kubeconfig.remove_context(user_kubeconfig, self.paths.context)
+
+    def _teardown(self) -> None:
+        names = list(comps.ALL)
+        process.stop(self.paths, names)
+        shutil.rmtree(self.paths.root, ignore_errors=True)
+
+
+def list_clusters() -> list[str]:
+    from kwok.ctl.paths import clusters_dir
+
+    root = clusters_dir()
+    if not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir() if (p / "kwok.yaml").exists())

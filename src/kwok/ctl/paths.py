@@ -1,0 +1,79 @@
+"""Where kwokctl keeps its clusters: `$KWOK_WORKDIR` (default `~/.kwok`)/clusters/<name>/."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from kwok.ctl.pki import PKIPaths
+
+
+def workdir() -> Path:
+    return Path(os.environ.get("KWOK_WORKDIR") or Path.home() / ".kwok").expanduser()
+
+
+def clusters_dir() -> Path:
+    return workdir() / "clusters"
+
+
+def default_kubeconfig() -> Path:
+    env = os.environ.get("KUBECONFIG")
+    if env:
+        return Path(env.split(os.pathsep)[0]).expanduser()
+    return Path.home() / ".kube" / "config"
+
+
+@dataclass(frozen=True)
+class ClusterPaths:
+    """The files of one cluster, named as KWOK names them where KWOK has them."""
+
+    name: str
+    root: Path
+
+    @classmethod
+    def of(cls, name: str) -> ClusterPaths:
+        return cls(name, clusters_dir() / name)
+
+    @property
+    def config(self) -> Path:
+        return self.root / "kwok.yaml"
+
+    @property
+    def kubeconfig(self) -> Path:
+        return self.root / "kubeconfig.yaml"
+
+    @property
+    def internal_kubeconfig(self) -> Path:
+        """For the cluster's own components: HTTP over the API server's Unix socket (no TLS cost)."""
+        return self.root / "kubeconfig"
+
+    @property
+    def socket(self) -> Path:
+        return self.root / "apiserver.sock"
+
+    @property
+    def data(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def pki(self) -> PKIPaths:
+        return PKIPaths(self.root / "pki")
+
+    @property
+    def pids(self) -> Path:
+        return self.root / "pids"
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    def pid_file(self, component: str) -> Path:
+        return self.pids / f"{component}.pid"
+
+    def log_file(self, component: str) -> Path:
+        return self.logs / f"{component}.log"
+
+    @property
+    def context(self) -> str:
+        return f"kwok-{self.name}"
