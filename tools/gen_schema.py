@@ -14,10 +14,17 @@ Output `schema.json` (compact, loaded by `kwok.api.schema` on first use):
 
     {"messages": {"<full name>": [[json name, number, type, ref|null, {flags}?], ...]},
      "resources": [[group, version, kind, plural, scope, list kind, verbs, short names,
-                    categories, [[subresource, group, version, kind, verbs], ...], message|null]]}
+                    categories, [[subresource, group, version, kind, verbs], ...], message|null]],
+     "atomic": [messages marked +structType=atomic]}
 
-flags: "r" repeated, "m" map value kind, "ps" patch strategy, "pk" patch merge key,
-"lt" list type, "lk" list map keys, "req" required (not `+optional`).
+flags: "r" repeated, "m" map value kind, "ps" patch strategy, "pk" patch merge key, "lt" list
+type, "lk" list map keys, "mt" map type, "req" required (not `+optional`), "i" inline (a Go
+embedded struct), "k" keeps its zero in JSON, "z" omitzero.
+
+What the protos get wrong about JSON is corrected by small tables below, each checked against the
+protos when the tool runs: INLINE (embedded structs), JSON_NAMES (proto names that are not the
+JSON names), POINTERS and NO_OMITEMPTY (optional scalars whose zero JSON keeps), OMITEMPTY (fields
+without `+optional` that are optional all the same) and OMIT_ZERO.
 
 Output `descriptions.json` (loaded only to serve OpenAPI for `kubectl explain`):
     {"<full name>": ["message description", {"field": "description", ...}]}
@@ -34,6 +41,9 @@ from pathlib import Path
 import orjson
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))  # also runs from a checkout that is not installed
+from kwok.api.schema import proto_package  # noqa: E402
+
 DATA = ROOT / "src" / "kwok" / "api" / "data"
 DEFAULT_UPSTREAM = Path("/work/shared/upstream")
 
@@ -232,10 +242,6 @@ RESOURCES: tuple[Resource, ...] = (
              short_names=("vac",)),
 )
 
-# Proto package directory of an API group whose directory is not the group's first label.
-GROUP_DIRS = {"": "core", "rbac.authorization.k8s.io": "rbac", "flowcontrol.apiserver.k8s.io": "flowcontrol"}
-
-
 # Group order of a real API server's discovery: it decides which group wins a short name that two
 # groups share (`ev` is core's events, not events.k8s.io's).
 DISCOVERY_ORDER = ("", "apps", "events.k8s.io", "authentication.k8s.io", "authorization.k8s.io",
@@ -249,9 +255,169 @@ def discovery_rank(r: Resource) -> int:
     return DISCOVERY_ORDER.index(r.group)  # stable sort keeps the table's order inside a group
 
 
-def proto_package(group: str, version: str) -> str:
-    directory = GROUP_DIRS.get(group, group.split(".")[0])
-    return f"k8s.io.api.{directory}.{version}"
+# ------------------------------------------------------------------------------------------------
+# Where the JSON form of a type differs from its proto field names.
+# ------------------------------------------------------------------------------------------------
+# Go embedded structs (`json:",inline"`): their fields appear in the parent's JSON object. The
+# proto names them after the embedded type; found by decoding every upstream fixture.
+INLINE = {  # (field name, message short name)
+    ("volumeSource", "VolumeSource"),
+    ("persistentVolumeSource", "PersistentVolumeSource"),
+    ("handler", "ProbeHandler"),
+    ("ephemeralContainerCommon", "EphemeralContainerCommon"),
+    ("localObjectReference", "LocalObjectReference"),
+    ("ingressRuleValue", "IngressRuleValue"),
+    ("rule", "Rule"),
+    ("ruleWithOperations", "RuleWithOperations"),
+    ("deviceConfiguration", "DeviceConfiguration"),
+}
+# Go pointer scalars (`*int32`, `*bool`, `*string`) of optional fields: gogo writes them only when
+# set, and Go's JSON keeps their zero (`replicas: 0`, `automountServiceAccountToken: false`). A
+# non-pointer optional scalar is always on the wire and its zero is dropped by `omitempty`; the
+# protos cannot tell the two apart, so the pointers are listed here, by "<api dir>.<Message>"
+# (every version of the group) -- the fields whose zero differs from unset.
+POINTERS = {
+    "core.PodSpec": "terminationGracePeriodSeconds activeDeadlineSeconds automountServiceAccountToken "
+                    "shareProcessNamespace priority enableServiceLinks preemptionPolicy runtimeClassName "
+                    "setHostnameAsFQDN hostUsers hostnameOverride",
+    "core.PodSecurityContext": "runAsUser runAsGroup runAsNonRoot fsGroup fsGroupChangePolicy "
+                               "supplementalGroupsPolicy seLinuxChangePolicy",
+    "core.SecurityContext": "privileged runAsUser runAsGroup runAsNonRoot readOnlyRootFilesystem "
+                            "allowPrivilegeEscalation procMount",
+    "core.Probe": "terminationGracePeriodSeconds",
+    "core.Container": "restartPolicy",
+    "core.EphemeralContainerCommon": "restartPolicy",
+    "core.SecretVolumeSource": "defaultMode optional",
+    "core.ConfigMapVolumeSource": "defaultMode optional",
+    "core.ProjectedVolumeSource": "defaultMode",
+    "core.DownwardAPIVolumeSource": "defaultMode",
+    "core.KeyToPath": "mode",
+    "core.DownwardAPIVolumeFile": "mode",
+    "core.ConfigMapKeySelector": "optional",
+    "core.SecretKeySelector": "optional",
+    "core.ConfigMapEnvSource": "optional",
+    "core.SecretEnvSource": "optional",
+    "core.ConfigMapProjection": "optional",
+    "core.SecretProjection": "optional",
+    "core.ServiceAccountTokenProjection": "expirationSeconds",
+    "core.CSIVolumeSource": "readOnly fsType",
+    "core.PersistentVolumeClaimSpec": "storageClassName volumeMode volumeAttributesClassName",
+    "core.ServiceSpec": "allocateLoadBalancerNodePorts ipFamilyPolicy loadBalancerClass "
+                        "internalTrafficPolicy trafficDistribution",
+    "core.ServicePort": "appProtocol",
+    "core.EndpointPort": "appProtocol",
+    "core.ClientIPConfig": "timeoutSeconds",
+    "core.ServiceAccount": "automountServiceAccountToken",
+    "core.Secret": "immutable",
+    "core.ConfigMap": "immutable",
+    "core.ReplicationControllerSpec": "replicas",
+    "core.Toleration": "tolerationSeconds",
+    "core.TopologySpreadConstraint": "minDomains nodeAffinityPolicy nodeTaintsPolicy",
+    "core.ContainerStatus": "started",
+    "core.VolumeMount": "mountPropagation recursiveReadOnly",
+    "core.PodDNSConfigOption": "value",
+    "core.GRPCAction": "service",
+    "apps.DeploymentSpec": "replicas revisionHistoryLimit progressDeadlineSeconds",
+    "apps.DeploymentStatus": "collisionCount terminatingReplicas",
+    "apps.ReplicaSetSpec": "replicas",
+    "apps.ReplicaSetStatus": "terminatingReplicas",
+    "apps.StatefulSetSpec": "replicas revisionHistoryLimit",
+    "apps.StatefulSetStatus": "collisionCount",
+    "apps.RollingUpdateStatefulSetStrategy": "partition",
+    "apps.DaemonSetSpec": "revisionHistoryLimit",
+    "apps.DaemonSetStatus": "collisionCount",
+    "batch.JobSpec": "parallelism completions activeDeadlineSeconds backoffLimit backoffLimitPerIndex "
+                     "maxFailedIndexes manualSelector ttlSecondsAfterFinished completionMode suspend "
+                     "podReplacementPolicy managedBy",
+    "batch.JobStatus": "ready terminating failedIndexes",
+    "batch.CronJobSpec": "startingDeadlineSeconds suspend successfulJobsHistoryLimit failedJobsHistoryLimit "
+                         "timeZone",
+    "autoscaling.HorizontalPodAutoscalerSpec": "minReplicas targetCPUUtilizationPercentage",
+    "autoscaling.HorizontalPodAutoscalerStatus": "observedGeneration currentCPUUtilizationPercentage",
+    "autoscaling.MetricTarget": "averageUtilization",
+    "autoscaling.MetricValueStatus": "averageUtilization",
+    "autoscaling.HPAScalingRules": "stabilizationWindowSeconds selectPolicy",
+    "policy.PodDisruptionBudgetSpec": "unhealthyPodEvictionPolicy",
+    "networking.IngressSpec": "ingressClassName",
+    "networking.HTTPIngressPath": "pathType",
+    "networking.NetworkPolicyPort": "protocol endPort",
+    "scheduling.PriorityClass": "preemptionPolicy",
+    "storage.StorageClass": "reclaimPolicy allowVolumeExpansion volumeBindingMode",
+    "storage.CSIDriverSpec": "attachRequired podInfoOnMount storageCapacity fsGroupPolicy requiresRepublish "
+                             "seLinuxMount nodeAllocatableUpdatePeriodSeconds",
+    "coordination.LeaseSpec": "holderIdentity leaseDurationSeconds leaseTransitions strategy preferredHolder",
+    "discovery.Endpoint": "hostname nodeName zone",
+    "discovery.EndpointConditions": "ready serving terminating",
+    "discovery.EndpointPort": "name protocol port appProtocol",
+    "authentication.TokenRequestSpec": "expirationSeconds",
+    "certificates.CertificateSigningRequestSpec": "expirationSeconds",
+    "admissionregistration.ValidatingWebhook": "timeoutSeconds failurePolicy matchPolicy sideEffects",
+    "admissionregistration.MutatingWebhook": "timeoutSeconds failurePolicy matchPolicy sideEffects "
+                                             "reinvocationPolicy",
+    "admissionregistration.ServiceReference": "path port",
+    "admissionregistration.WebhookClientConfig": "url",
+    "flowcontrol.LimitedPriorityLevelConfiguration": "nominalConcurrencyShares lendablePercent "
+                                                     "borrowingLimitPercent",
+    "flowcontrol.ExemptPriorityLevelConfiguration": "nominalConcurrencyShares lendablePercent",
+    "meta.ObjectMeta": "deletionGracePeriodSeconds",
+    "meta.OwnerReference": "controller blockOwnerDeletion",
+    "meta.ListMeta": "remainingItemCount",
+    "meta.DeleteOptions": "gracePeriodSeconds orphanDependents propagationPolicy "
+                          "ignoreStoreReadErrorWithClusterBreakingPotential",
+}
+# Optional fields whose Go JSON tag has no `omitempty`: their zero is printed too.
+NO_OMITEMPTY = {
+    "scheduling.PriorityClass": "value",
+    "policy.PodDisruptionBudgetStatus": "disruptionsAllowed currentHealthy desiredHealthy expectedPods",
+    "authentication.TokenRequestStatus": "token",
+}
+# Fields without `+optional` whose Go JSON tag has `omitempty` all the same: kube-openapi counts them
+# optional, so they are not `required` (PodSpec requires containers, not initContainers).
+OMITEMPTY = {
+    "core.PodSpec": "initContainers",
+    "core.PodStatus": "initContainerStatuses",
+    "core.ServiceSpec": "ports",
+    "core.VolumeSource": "projected photonPersistentDisk",
+    "core.PersistentVolumeSource": "photonPersistentDisk",
+    "core.HostAlias": "hostnames",
+    "core.NodeSystemInfo": "swap",
+    "apps.DeploymentStatus": "conditions",
+    "apps.StatefulSetSpec": "updateStrategy",
+    "batch.CronJob": "spec",
+    "autoscaling.HorizontalPodAutoscaler": "spec",
+    "discovery.Endpoint": "conditions",
+    "discovery.EndpointHints": "forZones forNodes",
+    "storage.VolumeAttributesClass": "parameters",
+    "admissionregistration.ValidatingAdmissionPolicy": "spec",
+    "admissionregistration.ValidatingAdmissionPolicyBinding": "spec",
+    "admissionregistration.MutatingAdmissionPolicy": "spec",
+    "admissionregistration.MutatingAdmissionPolicyBinding": "spec",
+}
+# Fields tagged `omitzero` (Go 1.24): their zero is dropped even though it is a struct. Since
+# Kubernetes 1.34 an unset creationTimestamp is absent rather than `null`.
+OMIT_ZERO = {f"{META}.ObjectMeta.creationTimestamp"}
+
+
+def table_fields(known: dict[str, ProtoMessage], *tables: dict[str, str]) -> set[str]:
+    """Full field names ("<message>.<field>") a table lists; each entry must exist."""
+    found: set[str] = set()
+    for key, names in [item for table in tables for item in table.items()]:
+        directory, _, short = key.partition(".")
+        prefix = META if directory == "meta" else f"k8s.io.api.{directory}."
+        messages = [m for name, m in known.items()
+                    if name.rpartition(".")[2] == short and name.startswith(prefix)]
+        for name in names.split():
+            hits = [f"{m.name}.{name}" for m in messages if any(f.name == name for f in m.fields)]
+            if not hits:
+                raise SystemExit(f"no field {name} in any {key}")
+            found.update(hits)
+    return found
+
+
+# Proto names taken from a Go field name where the JSON tag says otherwise. (DaemonEndpoint's
+# `Port` really is "Port" in JSON.)
+JSON_NAMES = {"Expression": "expression", "Name": "name", "Webhooks": "webhooks", "aPIGroup": "apiGroup",
+              "uID": "uid"}
 
 
 # ------------------------------------------------------------------------------------------------
@@ -407,7 +573,8 @@ def is_optional(markers: dict[str, list[str]]) -> bool:
     return "optional" in markers or "k8s:optional" in markers
 
 
-def compact_field(f: ProtoField, message: ProtoMessage, known: dict[str, ProtoMessage]) -> list[object]:
+def compact_field(f: ProtoField, message: ProtoMessage, known: dict[str, ProtoMessage],
+                  keep_zero: set[str], omitempty: set[str]) -> list[object]:
     kind, ref = type_of(f.type, message, known)
     flags: dict[str, object] = {}
     if f.label == "repeated":
@@ -418,13 +585,21 @@ def compact_field(f: ProtoField, message: ProtoMessage, known: dict[str, ProtoMe
     strategy = first(f.markers, "patchStrategy")
     merge_key = first(f.markers, "patchMergeKey")
     list_type = first(f.markers, "listType", "k8s:listType")
+    map_type = first(f.markers, "mapType")
     map_keys = f.markers.get("listMapKey") or f.markers.get("k8s:listMapKey") or []
-    for key, value in (("ps", strategy), ("pk", merge_key), ("lt", list_type), ("lk", map_keys)):
+    for key, value in (("ps", strategy), ("pk", merge_key), ("lt", list_type), ("lk", map_keys),
+                       ("mt", map_type)):
         if value:
             flags[key] = value
-    if not is_optional(f.markers):
+    if not is_optional(f.markers) and f"{message.name}.{f.name}" not in omitempty:
         flags["req"] = 1
-    row: list[object] = [f.name, f.number, kind, ref]
+    if (f.name, f.type.rpartition(".")[2]) in INLINE:
+        flags["i"] = 1
+    if f"{message.name}.{f.name}" in keep_zero:
+        flags["k"] = 1
+    if f"{message.name}.{f.name}" in OMIT_ZERO:
+        flags["z"] = 1
+    row: list[object] = [JSON_NAMES.get(f.name, f.name), f.number, kind, ref]
     if flags:
         row.append(flags)
     return row
@@ -471,16 +646,35 @@ def reachable(roots: list[str], known: dict[str, ProtoMessage]) -> set[str]:
 
 
 def build(upstream: Path) -> tuple[bytes, bytes]:
+    """The contents of schema.json and descriptions.json."""
     known = load_messages(upstream)
-    messages: dict[str, object] = {name: [compact_field(f, m, known) for f in m.fields] for name, m in sorted(known.items())}
-    resources: list[object] = [compact_resource(r, known) for r in sorted(RESOURCES, key=discovery_rank)]
+    schema: dict[str, dict[str, object] | list[object]] = {
+        "messages": compact_messages(known),
+        "resources": [compact_resource(r, known) for r in sorted(RESOURCES, key=discovery_rank)],
+        "atomic": [name for name, m in sorted(known.items()) if first(m.markers, "structType") == "atomic"],
+    }
+    return dump(schema), dump({"messages": descriptions(known)})
+
+
+def compact_messages(known: dict[str, ProtoMessage]) -> dict[str, object]:
+    fields = [(f.name, f.type.rpartition(".")[2]) for m in known.values() for f in m.fields]
+    unused = (INLINE - set(fields)) | (JSON_NAMES.keys() - {name for name, _ in fields})
+    if unused:
+        raise SystemExit(f"table entries match no proto field: {sorted(map(str, unused))}")
+    keep_zero = table_fields(known, POINTERS, NO_OMITEMPTY)
+    omitempty = table_fields(known, OMITEMPTY)
+    return {name: [compact_field(f, m, known, keep_zero, omitempty) for f in m.fields]
+            for name, m in sorted(known.items())}
+
+
+def descriptions(known: dict[str, ProtoMessage]) -> dict[str, object]:
+    """Doc comments of the messages a served group-version's OpenAPI document can show."""
     roots = [f"{proto_package(r.group, r.version)}.{r.kind}" for r in RESOURCES if r.proto is not None]
     roots += [f"{proto_package(group or r.group, version or r.version)}.{kind}"
               for r in RESOURCES for _, group, version, kind, _ in r.subresources if kind]
     roots += [f"{META}.{name}" for name in ("Status", "APIResourceList", "DeleteOptions", "WatchEvent")]
-    docs: dict[str, object] = {name: [known[name].doc, {f.name: f.doc for f in known[name].fields if f.doc}]
+    return {name: [known[name].doc, {f.name: f.doc for f in known[name].fields if f.doc}]
             for name in sorted(reachable([r for r in roots if r in known], known))}
-    return dump({"messages": messages, "resources": resources}), dump({"messages": docs})
 
 
 def dump(sections: dict[str, dict[str, object] | list[object]]) -> bytes:
@@ -500,18 +694,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--upstream", type=Path, default=DEFAULT_UPSTREAM,
                         help="folder holding k8s-api/ and k8s-apimachinery/ (default: %(default)s)")
+    parser.add_argument("--output", type=Path, default=DATA, help="data folder (default: %(default)s)")
     parser.add_argument("--check", action="store_true", help="only report whether the files are up to date")
     args = parser.parse_args(argv)
+    data_dir: Path = args.output
     outputs = dict(zip(("schema.json", "descriptions.json"), build(args.upstream), strict=True))
     if args.check:
         stale = [name for name, data in outputs.items()
-                 if not (DATA / name).exists() or (DATA / name).read_bytes() != data]
+                 if not (data_dir / name).exists() or (data_dir / name).read_bytes() != data]
         print(f"out of date: {', '.join(stale)}" if stale else "up to date")
         return 1 if stale else 0
-    DATA.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(parents=True, exist_ok=True)
     for name, data in outputs.items():
-        (DATA / name).write_bytes(data)
-        print(f"wrote {DATA / name} ({len(data) // 1024} KiB)")
+        (data_dir / name).write_bytes(data)
+        print(f"wrote {data_dir / name} ({len(data) // 1024} KiB)")
     return 0
 
 

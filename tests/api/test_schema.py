@@ -31,6 +31,14 @@ def test_generated_file_is_up_to_date():
     assert "up to date" in done.stdout
 
 
+def test_check_reports_a_stale_file(tmp_path):
+    (tmp_path / "schema.json").write_text("{}")
+    done = subprocess.run([sys.executable, str(ROOT / "tools" / "gen_schema.py"), "--check",
+                           "--output", str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert "out of date: schema.json, descriptions.json" in done.stdout
+
+
 def test_every_served_builtin_kind_has_its_proto_message(schema):
     missing = [r.plural for r in schema.resources if r.message is None]
     assert missing == ["customresourcedefinitions"]  # its proto is not part of k8s.io/api
@@ -141,3 +149,44 @@ def test_message_for_kind_finds_request_only_kinds(schema):
     assert schema.message_for_kind("rbac.authorization.k8s.io", "v1", "Role") == "k8s.io.api.rbac.v1.Role"
     assert schema.message_for_kind("apps", "v1", "NoSuchKind") is None
     assert schema.message_for_kind("apiextensions.k8s.io", "v1", "CustomResourceDefinition") is None
+
+
+def test_embedded_structs_are_flattened_in_the_json_view(schema):
+    volume = schema.message("k8s.io.api.core.v1.Volume")
+    assert "configMap" in volume.fields and "volumeSource" not in volume.fields
+    assert volume.by_number[2].name == "volumeSource" and volume.by_number[2].inline
+    assert schema.field_path(POD, ("spec", "volumes", "configMap", "name")).type == "string"
+    probe = schema.field_path(POD, ("spec", "containers", "livenessProbe", "httpGet", "port"))
+    assert probe.type == "intstr"
+
+
+def test_json_names_that_differ_from_proto_names(schema):
+    reference = schema.message("k8s.io.api.networking.v1.IngressClassParametersReference")
+    assert "apiGroup" in reference.fields and "aPIGroup" not in reference.fields
+    webhooks = schema.message("k8s.io.api.admissionregistration.v1.ValidatingWebhookConfiguration")
+    assert "webhooks" in webhooks.fields
+    endpoint = schema.message("k8s.io.api.core.v1.DaemonEndpoint")
+    assert "Port" in endpoint.fields  # kubeletEndpoint really is {"Port": 10250}
+
+
+def test_zero_values_that_json_keeps(schema):
+    replicas = schema.field_path("k8s.io.api.apps.v1.Deployment", ("spec", "replicas"))
+    assert replicas.optional and replicas.keep_zero
+    min_ready = schema.field_path("k8s.io.api.apps.v1.Deployment", ("spec", "minReadySeconds"))
+    assert min_ready.optional and not min_ready.keep_zero
+    meta = "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta"
+    assert schema.field_path(meta, ("creationTimestamp",)).omit_zero
+    assert not schema.field_path(meta, ("deletionTimestamp",)).omit_zero
+
+
+def test_required_follows_the_openapi_rules(schema):
+    spec = schema.message("k8s.io.api.core.v1.PodSpec")
+    assert not spec.fields["containers"].optional
+    assert spec.fields["initContainers"].optional
+    assert schema.message("k8s.io.api.core.v1.Container").fields["name"].optional is False
+
+
+def test_atomic_structs_and_maps(schema):
+    assert schema.message("k8s.io.apimachinery.pkg.apis.meta.v1.LabelSelector").atomic
+    assert not schema.message("k8s.io.api.core.v1.PodSpec").atomic
+    assert schema.field_path(POD, ("spec", "nodeSelector")).map_type == "atomic"

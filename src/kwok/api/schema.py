@@ -29,7 +29,6 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from importlib import resources as _package_files
 from typing import Any
 
 import orjson
@@ -56,7 +55,13 @@ class FieldInfo:
     patch_merge_key: str | None = None
     list_type: str | None = None         # "atomic" "set" "map"
     list_map_keys: tuple[str, ...] = ()
+    map_type: str | None = None          # "atomic" "granular" (`+mapType`)
     optional: bool = True
+    inline: bool = False           # a Go embedded struct: its fields sit in the parent's JSON object
+    # Go's JSON keeps this optional scalar's zero (0, false, ""): a pointer (`replicas: 0` differs
+    # from unset) or a field without `omitempty`. Other optional scalars drop their zero.
+    keep_zero: bool = False
+    omit_zero: bool = False        # `omitzero`: the zero value (a null Time) is left out of JSON
 
     @property
     def is_map(self) -> bool:
@@ -65,9 +70,14 @@ class FieldInfo:
 
 @dataclass(frozen=True)
 class MessageInfo:
+    """A message's fields two ways: `fields` is the JSON view (by JSON name, in Go struct order,
+    with the fields of embedded structs in place of the embedding field); `by_number` is the wire
+    view (the embedding field itself, flagged `inline`)."""
+
     name: str                                  # e.g. "k8s.io.api.core.v1.Pod"
     fields: dict[str, FieldInfo] = field(default_factory=dict)   # by JSON name
     by_number: dict[int, FieldInfo] = field(default_factory=dict)
+    atomic: bool = False                       # `+structType=atomic`: replaced as a whole by apply
 
 
 @dataclass(frozen=True)
@@ -105,6 +115,7 @@ class Schema:
 
     def __init__(self, data: dict[str, Any]) -> None:
         self._rows: dict[str, list[list[Any]]] = data["messages"]
+        self._atomic: frozenset[str] = frozenset(data.get("atomic", ()))
         self._messages: dict[str, MessageInfo] = {}
         self.resources: list[ResourceInfo] = [_resource(row) for row in data["resources"]]
         self._by_kind = {(r.group, r.version, r.kind): r for r in self.resources}
@@ -147,8 +158,7 @@ class Schema:
             return info.message
         key = (group, version, kind)
         if key not in self._other_kinds:
-            directory = _GROUP_DIRS.get(group, group.split(".")[0])
-            candidates = (f"k8s.io.api.{directory}.{version}.{kind}", f"{META_V1}.{kind}")
+            candidates = (f"{proto_package(group, version)}.{kind}", f"{META_V1}.{kind}")
             self._other_kinds[key] = next((c for c in candidates if c in self._rows), None)
         return self._other_kinds[key]
 
@@ -164,10 +174,20 @@ class Schema:
             rows = self._rows.get(name)
             if rows is None:
                 return None
-            fields = [_field(row) for row in rows]
-            info = MessageInfo(name, {f.name: f for f in fields}, {f.number: f for f in fields})
+            wire = [_field(row) for row in rows]
+            info = MessageInfo(name, self._json_fields(wire), {f.number: f for f in wire}, name in self._atomic)
             self._messages[name] = info
         return info
+
+    def _json_fields(self, wire: list[FieldInfo]) -> dict[str, FieldInfo]:
+        fields: dict[str, FieldInfo] = {}
+        for f in wire:
+            embedded = self.message(f.ref) if f.inline and f.ref else None
+            if embedded is not None:
+                fields.update(embedded.fields)
+            else:
+                fields[f.name] = f
+        return fields
 
     def _field_path(self, message_name: str, path: tuple[str, ...]) -> FieldInfo | None:
         """The field at a JSON path below a message.
@@ -202,8 +222,8 @@ def _field(row: list[Any]) -> FieldInfo:
         name=name, number=number, type=kind, ref=ref,
         repeated="r" in flags, map_value=flags.get("m"),
         patch_strategy=flags.get("ps"), patch_merge_key=flags.get("pk"),
-        list_type=flags.get("lt"), list_map_keys=tuple(flags.get("lk", ())),
-        optional="req" not in flags,
+        list_type=flags.get("lt"), list_map_keys=tuple(flags.get("lk", ())), map_type=flags.get("mt"),
+        optional="req" not in flags, inline="i" in flags, keep_zero="k" in flags, omit_zero="z" in flags,
     )
 
 
@@ -218,12 +238,20 @@ def _resource(row: list[Any]) -> ResourceInfo:
     )
 
 
-# The proto package directory of the groups whose directory is not their first label.
-_GROUP_DIRS = {"": "core", "rbac.authorization.k8s.io": "rbac", "flowcontrol.apiserver.k8s.io": "flowcontrol"}
+# API groups whose proto package directory is not the group's first label.
+_GROUP_DIRS = {"": "core", "rbac.authorization.k8s.io": "rbac", "flowcontrol.apiserver.k8s.io": "flowcontrol",
+               "internal.apiserver.k8s.io": "apiserverinternal"}
+
+
+def proto_package(group: str, version: str) -> str:
+    """The proto package of a built-in group-version: ("apps", "v1") -> "k8s.io.api.apps.v1"."""
+    return f"k8s.io.api.{_GROUP_DIRS.get(group, group.split('.')[0])}.{version}"
 
 
 @functools.cache
 def get_schema() -> Schema:
     """The schema shipped in the package, parsed once per process on first use."""
-    data = _package_files.files("kwok.api").joinpath("data/schema.json").read_bytes()
+    from importlib import resources  # here, not at import: it costs start-up time of every command
+
+    data = resources.files("kwok.api").joinpath("data/schema.json").read_bytes()
     return Schema(orjson.loads(data))

@@ -16,6 +16,9 @@ Public names (the API server, controllers and kwok import these):
         .fields (names used, in apimachinery's order), .empty, .requires_exact_match(name), str(sel)
         .check_supported(names) raises SelectorError("field label not supported: spec.foo")
     parse_field_selector(text) -> FieldSelector
+    escape_field_value(value) -> str          backslash, comma and = escaped for a field selector value
+    validate_label_selector(obj, path) -> list of causes   metav1validation.ValidateLabelSelector
+    is_qualified_name(key), is_valid_label_value(value) -> list of problems (empty when valid)
 
 Selectors are parsed once and matched per object per watch event, so parsing is cached and each
 requirement is compiled into a closure that does one dict lookup.
@@ -28,7 +31,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from kwok.api.errors import go_quote, go_string_slice
+from kwok.api.errors import field_forbidden, field_invalid, field_required, go_quote, go_string_slice
 
 __all__ = [
     "EVERYTHING",
@@ -41,7 +44,11 @@ __all__ = [
     "label_selector_from_set",
     "parse_field_selector",
     "parse_label_selector",
+    "escape_field_value",
+    "is_qualified_name",
+    "is_valid_label_value",
     "validate_label_key",
+    "validate_label_selector",
     "validate_label_value",
 ]
 
@@ -164,14 +171,14 @@ def _parse_int64(text: str) -> int | None:
 class Requirement(NamedTuple):
     key: str
     operator: str
-    values: tuple[str, ...]   # sorted, as apimachinery keeps them
+    values: tuple[str, ...]   # as given; str() sorts them like Go's String()
 
     def __str__(self) -> str:
         op = self.operator
         head = ("!" if op == DOES_NOT_EXIST else "") + self.key
         if op in (EXISTS, DOES_NOT_EXIST):
             return head
-        joined = ",".join(self.values)
+        joined = ",".join(sorted(self.values))
         if op in (IN, NOT_IN):
             return f"{head} {op} ({joined})"
         symbol = {GREATER_THAN: ">", LESS_THAN: "<"}.get(op, op)
@@ -309,12 +316,13 @@ class LabelSelector:
         return "LabelSelector(NOTHING)" if self._nothing else f"LabelSelector({self._text!r})"
 
     def __eq__(self, other: object) -> bool:
+        # Equal when they select the same way: the canonical string sorts keys and values.
         if not isinstance(other, LabelSelector):
             return NotImplemented
-        return self.requirements == other.requirements and self._nothing == other._nothing
+        return self._text == other._text and self._nothing == other._nothing
 
     def __hash__(self) -> int:
-        return hash((self.requirements, self._nothing))
+        return hash((self._text, self._nothing))
 
 
 EVERYTHING = LabelSelector()
@@ -348,6 +356,42 @@ def label_selector_from_object(selector: Mapping[str, Any] | None) -> LabelSelec
         values = expr.get("values")
         reqs.append(new_requirement(expr.get("key", ""), op, values or [], nil_values=not values))
     return LabelSelector(reqs)
+
+
+def validate_label_selector(selector: Mapping[str, Any] | None, path: str) -> list[dict[str, str]]:
+    """The field errors (Status causes) the API server reports for a LabelSelector object, e.g.
+    `spec.selector.matchExpressions[0].values: Required value: must be specified when ...`."""
+    if selector is None:
+        return []
+    causes: list[dict[str, str]] = []
+    labels: Mapping[str, Any] = selector.get("matchLabels") or {}
+    for key in sorted(labels):                  # Go walks a map in random order; sorted is stable
+        causes += [field_invalid(f"{path}.matchLabels", key, m) for m in is_qualified_name(key)]
+        value = str(labels[key])
+        causes += [field_invalid(f"{path}.matchLabels", value, m) for m in is_valid_label_value(value)]
+    for i, expr in enumerate(selector.get("matchExpressions") or []):
+        causes += _validate_requirement(expr, f"{path}.matchExpressions[{i}]")
+    return causes
+
+
+def _validate_requirement(expr: Mapping[str, Any], path: str) -> list[dict[str, str]]:
+    causes: list[dict[str, str]] = []
+    operator = expr.get("operator", "")
+    values: list[Any] = expr.get("values") or []
+    if operator in ("In", "NotIn"):
+        if not values:
+            causes.append(field_required(f"{path}.values", "must be specified when `operator` is 'In' or 'NotIn'"))
+    elif operator in ("Exists", "DoesNotExist"):
+        if values:
+            causes.append(field_forbidden(f"{path}.values",
+                                          "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"))
+    else:
+        causes.append(field_invalid(f"{path}.operator", operator, "not a valid selector operator"))
+    key = str(expr.get("key", ""))
+    causes += [field_invalid(f"{path}.key", key, m) for m in is_qualified_name(key)]
+    for i, value in enumerate(values):
+        causes += [field_invalid(f"{path}.values[{i}]", value, m) for m in is_valid_label_value(str(value))]
+    return causes
 
 
 def parse_label_selector(text: str) -> LabelSelector:
@@ -472,10 +516,10 @@ class _LabelParser:
         key_err = validate_label_key(lit)
         if key_err:
             raise SelectorError(key_err)
-        if self._peek()[0] in (_EOS, _COMMA):
-            return lit, DOES_NOT_EXIST if negated else EXISTS
-        # Go carries on with "!key op value" and then drops the "!": the operator wins.
-        return lit, None
+        if negated:
+            # "!a=b" parses as "!a" followed by a stray "=", as in Go.
+            return lit, DOES_NOT_EXIST
+        return lit, EXISTS if self._peek()[0] in (_EOS, _COMMA) else None
 
     def _operator(self) -> str:
         tok, lit = self._next(values=False)

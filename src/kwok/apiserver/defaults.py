@@ -96,7 +96,7 @@ def default_pod_spec(spec: Obj) -> None:
             default_volume(v)
 
 
-def default_pod_template(template: Obj) -> None:
+def default_pod_template(template: Any) -> None:
     if isinstance(template, dict) and isinstance(template.get("spec"), dict):
         default_pod_spec(template["spec"])
 

@@ -8,7 +8,13 @@ Create:  strategy.prepare_for_create(obj, ctx) -> admission (mutating, validatin
 Update:  strategy.prepare_for_update(new, old, ctx) -> admission -> strategy.validate_update(new, old)
 Status:  strategy.prepare_for_status_update(new, old) (only .status of new is kept)
 Delete:  strategy.delete_decision(obj, options) tells whether to set deletionTimestamp (graceful or
-         finalizers) or remove now.
+         finalizers) or remove now. When the object is kept, strategy.prepare_for_delete(obj, options)
+         runs before it is stored (a Namespace turns Terminating, a CRD gets its Terminating condition);
+         a kept object goes away only once strategy.finalized(obj) is true (no metadata.finalizers, and
+         for a Namespace no spec.finalizers either) and its grace period is over — check it when marking
+         and after every write to an object that has a deletionTimestamp.
+CRDs:    kwok.apiserver.crd.CrdController(flow, catalog).start() once the store is loaded serves every
+         stored CRD and follows CRD writes (stop() at shutdown).
 """
 
 from __future__ import annotations
@@ -98,6 +104,15 @@ class Strategy:
     def delete_decision(self, obj: Obj, options: Obj) -> DeleteDecision:
         return DeleteDecision(remove_now=not (obj.get("metadata") or {}).get("finalizers"))
 
+    def finalized(self, obj: Obj) -> bool:
+        """Whether an object marked for deletion may now go away (checked after each write to it):
+        no finalizers left (a Namespace also waits for its spec.finalizers)."""
+        return not (obj.get("metadata") or {}).get("finalizers")
+
+    def prepare_for_delete(self, obj: Obj, options: Obj) -> None:
+        """Changes a DELETE makes to an object it keeps (remove_now False), besides deletionTimestamp,
+        deletionGracePeriodSeconds and the added finalizers: e.g. a Namespace turns Terminating."""
+
 
 # ---------------------------------------------------------------------------------------------
 # Registration (added by the per-kind semantics side; the handlers only look things up here).
@@ -109,7 +124,7 @@ class Strategy:
 # Admission runs after prepare_for_* and before validate_*: the handler builds an
 # AdmissionRequest, awaits plugin.admit(req, lookup) for every plugin (mutating phase), then
 # plugin.validate(req, lookup) (validating phase). A plugin refuses by raising
-# kwok.apiserver.status.ApiError (403 Forbidden, 404 NotFound, ...), rendered as its Status.
+# kwok.api.errors.ApiError (403 Forbidden, 404 NotFound, ...), rendered as its Status.
 # ---------------------------------------------------------------------------------------------
 
 STRATEGIES: dict[tuple[str, str], type[Strategy]] = {}
@@ -127,9 +142,22 @@ def register(group: str, *plurals: str) -> Any:
 
 
 def strategy_for(info: ResourceInfo) -> Strategy:
+    import kwok.apiserver.crd  # noqa: F401  (the CustomResourceDefinition strategy)
     import kwok.apiserver.strategies  # noqa: F401  (fills STRATEGIES)
 
     return STRATEGIES.get((info.group, info.plural), Strategy)(info)
+
+
+class RequestRejected(Exception):
+    """A refusal carrying the exact Status to answer with (kwok.api.errors.ApiError works as well)."""
+
+    def __init__(self, status: Obj) -> None:
+        super().__init__(status.get("message", ""))
+        self.status = status
+
+    @property
+    def code(self) -> int:
+        return int(self.status.get("code", 500))
 
 
 @dataclass
@@ -166,13 +194,62 @@ class AdmissionPlugin:
         return True
 
     async def admit(self, req: AdmissionRequest, lookup: Lookup) -> None:
-        """Mutating phase: may change req.obj; raise status.ApiError to refuse."""
+        """Mutating phase: may change req.obj; raise kwok.api.errors.ApiError to refuse."""
 
     async def validate(self, req: AdmissionRequest, lookup: Lookup) -> None:
-        """Validating phase: raise status.ApiError to refuse."""
+        """Validating phase: raise kwok.api.errors.ApiError to refuse."""
 
 
 def admission_chain() -> list[AdmissionPlugin]:
     from kwok.apiserver.admission import default_plugins
 
-    return default_plugins()
+    plugins: list[AdmissionPlugin] = default_plugins()
+    return plugins
+
+
+# ---------------------------------------------------------------------------------------------
+# Subresources other than status (added by the request-flow side).
+#
+# `@register_subresource("scale")` registers `async def handler(call: SubresourceCall)` for every
+# resource that lists that subresource (strategies may refine per kind by looking at call.served).
+# A handler returns `(http_code, body_dict)` or an aiohttp StreamResponse (log follow, exec); it
+# raises kwok.api.errors.ApiError for failures. Writes go through `call.flow` (kwok.apiserver.flow.Flow:
+# get/create/update/delete with the whole request flow), so admission and validation still run.
+#
+# Virtual kinds that store nothing (SelfSubjectAccessReview, TokenReview, ...) are answered by
+# `strategy.create_virtual(obj, ctx) -> Obj` when the strategy defines it (default: echo the object).
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class SubresourceCall:
+    verb: str                          # get, create, update, patch, delete, connect
+    served: Any                        # kwok.apiserver.catalog.Served (info + strategy)
+    namespace: str
+    name: str
+    subresource: str
+    body: Obj | None                   # decoded request body (None for GET/connect)
+    query: Any                         # multidict of query parameters
+    ctx: RequestContext
+    flow: Any                          # kwok.apiserver.flow.Flow
+    request: Any = None                # the aiohttp request (for streaming / WebSocket upgrades)
+    patch_type: str = ""               # Content-Type of a PATCH body
+
+
+SUBRESOURCE_HANDLERS: dict[str, Any] = {}
+
+
+def register_subresource(name: str) -> Any:
+    def wrap(fn: Any) -> Any:
+        SUBRESOURCE_HANDLERS[name] = fn
+        return fn
+
+    return wrap
+
+
+def subresource_handler(name: str) -> Any:
+    try:
+        import kwok.apiserver.subresources  # noqa: F401  (fills SUBRESOURCE_HANDLERS)
+    except ImportError:
+        pass
+    return SUBRESOURCE_HANDLERS.get(name)

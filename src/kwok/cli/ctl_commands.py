@@ -404,6 +404,157 @@ def export_logs(obj: Ctx, path: str | None) -> None:
     click.echo(f"Exported logs to {dest}", err=True)
 
 
+# ----------------------------------------------------------------------------------------- scale
+@kwokctl.command("scale")
+@click.argument("kind")
+@click.argument("name", required=False)
+@click.option("--replicas", type=int, default=1, show_default=True, help="number of objects wanted")
+@click.option("--param", "params", multiple=True, help="jq assignment on the template parameters, e.g. .nodeName=\"n\"")
+@click.option("--serial-length", type=int, default=6, show_default=True, help="digits of the serial number in names")
+@click.option("-n", "--namespace", default="", help="namespace of namespaced objects (default: default)")
+@click.pass_obj
+def scale_cmd(obj: Ctx, kind: str, name: str | None, replicas: int, params: tuple[str, ...],
+              serial_length: int, namespace: str) -> None:
+    """Scale objects made from a KwokctlResource template (node, pod, or your own) to --replicas."""
+    import asyncio
+
+    from kwok.ctl import scale as scalemod
+    from kwok.ctl.progress import Progress
+
+    if replicas < 0:
+        raise ValueError("--replicas must not be negative")
+    cluster = obj.cluster()
+    cfg = cluster.load()
+    res = scalemod.load_resource(kind, cfg.documents + _config_documents(obj))
+    name = name or kind
+    if obj.dry_run:
+        click.echo(f"# scale {kind} {name} to {replicas}")
+        return
+    bar: Progress | None = None
+
+    def advance(n: int) -> None:
+        if bar is not None:
+            bar.advance(n)
+
+    async def run() -> tuple[int, int]:
+        nonlocal bar
+        async with _client(cluster) as client:
+            bar = Progress(f"scale {kind} {name}", replicas)
+            return await scalemod.scale(client, res, name, replicas, namespace, list(params), serial_length, advance)
+
+    try:
+        created, deleted = asyncio.run(run())
+    except scalemod.ScaleError as e:
+        raise ClusterError(str(e)) from None
+    click.echo(f"{kind} {name}: {created} created, {deleted} deleted", err=True)
+
+
+def _config_documents(obj: Ctx) -> list[dict[str, Any]]:
+    if not obj.configs:
+        return []
+    return cfgmod.load_config([Path(p).expanduser() for p in obj.configs]).documents
+
+
+def _client(cluster: Cluster) -> Any:
+    from kwok.client import Client, ClientConfig
+
+    return Client(ClientConfig.load(kubeconfig=str(cluster.paths.internal_kubeconfig)))
+
+
+# -------------------------------------------------------------------------------------- snapshot
+@kwokctl.group()
+def snapshot() -> None:
+    """Snapshot [save, restore] one of cluster."""
+
+
+_format = click.option("--format", "fmt", default="etcd", type=click.Choice(["etcd", "k8s"]), show_default=True,
+                       help="etcd: the storage's own format (exact copy); k8s: multi-document YAML of objects")
+_filter = click.option("--filter", "filters", multiple=True, help="resources for --format k8s (default: KWOK's list)")
+
+
+@snapshot.command("save")
+@click.option("--path", required=True, help="file to write (.gz compresses the k8s format)")
+@_format
+@_filter
+@click.pass_obj
+def snapshot_save(obj: Ctx, path: str, fmt: str, filters: tuple[str, ...]) -> None:
+    """Save a snapshot of the cluster."""
+    import asyncio
+
+    from kwok.ctl import snapshot as snap
+
+    cluster = obj.cluster()
+    cluster.load()
+    dest = Path(path).expanduser()
+    if obj.dry_run:
+        click.echo(f"# snapshot save --format {fmt} --path {dest}")
+        return
+    try:
+        if fmt == "etcd":
+            snap.save_storage(cluster.paths.data, dest)
+        else:
+            async def run() -> bytes:
+                async with _client(cluster) as client:
+                    return await snap.save_k8s(client, _filter_list(filters))
+
+            snap.write_bytes(dest, asyncio.run(run()))
+    except snap.SnapshotError as e:
+        raise ClusterError(str(e)) from None
+    click.echo(f"Saved snapshot of cluster {obj.name} to {dest}", err=True)
+
+
+@snapshot.command("restore")
+@click.option("--path", required=True, help="snapshot file")
+@_format
+@_filter
+@click.pass_obj
+def snapshot_restore(obj: Ctx, path: str, fmt: str, filters: tuple[str, ...]) -> None:
+    """Restore a snapshot into the cluster."""
+    import asyncio
+
+    from kwok.ctl import snapshot as snap
+
+    cluster = obj.cluster()
+    cluster.load()
+    source = Path(path).expanduser()
+    if not source.is_file():
+        raise ClusterError(f"snapshot {source} does not exist")
+    if obj.dry_run:
+        click.echo(f"# snapshot restore --format {fmt} --path {source}")
+        return
+    try:
+        if fmt == "etcd":
+            cluster.stop()
+            snap.restore_storage(cluster.paths.data, source)
+            cluster.start(wait=0, timeout=30)
+            count = -1
+        else:
+            wanted = set(_filter_list(filters))
+            docs = [d for d in snap.read_documents(source) if _matches_filter(d, wanted)]
+
+            async def run() -> int:
+                async with _client(cluster) as client:
+                    return await snap.restore_k8s(client, docs)
+
+            count = asyncio.run(run())
+    except snap.SnapshotError as e:
+        raise ClusterError(str(e)) from None
+    done = f"{count} objects" if count >= 0 else "the store"
+    click.echo(f"Restored {done} into cluster {obj.name} from {source}", err=True)
+
+
+def _filter_list(filters: tuple[str, ...]) -> list[str]:
+    from kwok.ctl.snapshot import DEFAULT_FILTER
+
+    return [f for item in filters for f in item.split(",") if f] or list(DEFAULT_FILTER)
+
+
+def _matches_filter(doc: dict[str, Any], wanted: set[str]) -> bool:
+    group = doc["apiVersion"].rpartition("/")[0]
+    kind = doc["kind"].lower()
+    return (f"{kind}.{group}" if group else kind) in wanted or kind in wanted
+
+
 # ---------------------------------------------------------------------------------------- config
 @kwokctl.group("config")
 def config_() -> None:

@@ -34,4 +34,33 @@ private modules of this package and is re-exported here):
     task = asyncio.create_task(inf.run())   # list, then watch from the list RV; re-list on 410; backoff
     await inf.wait_synced()
     inf.store: dict[str, dict]           # key "ns/name" or "name" -> latest object
+
+Beyond the contract (additive): ClientConfig(server=..., token=..., ca_file=...) can be built
+directly; ClientConfig.load raises ConfigError; a watch ERROR event raises ApiError (410 ->
+.is_gone); ApiError.status == 0 means no reply (reason ConnectionError or Timeout);
+Informer(..., page_size=500, transform=fn) (transform trims objects before they are stored);
+Backoff is the exponential backoff with jitter the informers use; object_key(obj) is the store key.
 """
+
+from kwok.client._backoff import Backoff
+from kwok.client._client import PATCH_CONTENT_TYPES, Client, Resource
+from kwok.client._config import ClientConfig, ConfigError, Credentials
+from kwok.client._errors import ApiError
+from kwok.client._informer import Informer, object_key
+from kwok.client._transport import HTTPTransport, Response, Transport
+
+__all__ = [
+    "PATCH_CONTENT_TYPES",
+    "ApiError",
+    "Backoff",
+    "Client",
+    "ClientConfig",
+    "ConfigError",
+    "Credentials",
+    "HTTPTransport",
+    "Informer",
+    "Resource",
+    "Response",
+    "Transport",
+    "object_key",
+]

@@ -1,1 +1,97 @@
+"""The simulation engine: pure logic, no I/O, no wall clock (time and randomness are passed in).
 
+CONTRACT for the kwok controller (kwok.kubelet) and for `kwok stage test`:
+
+Loading ::
+
+    docs = load_documents(text, source="stages.yaml")  # multi-doc YAML -> dicts; errors name file/doc
+    stage_set = StageSet.load(docs)                     # compiles every kind: Stage; skips other kinds
+    stage_set = StageSet.load(default_stages(["node-initialize", "pod-ready"], lease=True))
+    stage_set.resource_refs() -> [(api_group, kind), ...]   # e.g. ("v1", "Pod"), ("apps/v1", "Deployment")
+
+  Everything is validated and compiled at load: a template that does not parse, an unknown
+  template function, a jq or CEL syntax error, a bad operator, a negative delay raise `StageError`
+  ('stage "NAME": spec.FIELD: problem'), never later.
+
+Per object (obj is the JSON-shaped dict from the API server) ::
+
+    lifecycle = stage_set.for_resource("v1", "Pod")     # Lifecycle (empty if no stage)
+    ctx = CELContext(now=now, rand=rng.random)          # what CEL may observe
+    candidates = lifecycle.match(obj, ctx)              # [Candidate(stage, weight)]
+    stage = Lifecycle.choose(candidates, rng)           # None when nothing matches
+    seconds = stage.delay(obj, now, rng)                # >= 0, KWOK's delay/jitter rules
+    funcs = environment_funcs(now, start_time, version) | ip_funcs   # template functions
+    actions = stage.plan(obj, funcs, typed=True)        # typed=True: v1 Node/Pod (strategic merge
+                                                        # default); False for everything else
+
+  `actions` is a list of dicts, executed in order by the controller:
+    {"kind": "event", "type", "reason", "message"}
+    {"kind": "patch", "type": MIME, "data", "subresource"?, "impersonation"?: {"username"}}
+    {"kind": "apply", "type": MIME, "data", "subresource"?, "impersonation"?}   # full object;
+        the controller defaults metadata.namespace to the source object's for namespaced kinds
+    {"kind": "delete"}                                  # gracePeriodSeconds 0
+    {"kind": "immediate"}                               # last: feed the patched object back
+  MIME types: application/json-patch+json, application/merge-patch+json,
+  application/strategic-merge-patch+json, application/apply-patch+yaml.
+  `plan` raises `StepError` when a template fails on this object; other objects are unaffected.
+
+Template functions the controller binds (names -> callables, passed to `plan`):
+  every stage: Now, now, StartTime, Version (`environment_funcs`);
+  v1 Node stages: NodeIP, NodeName, NodePort;
+  v1 Pod stages: NodeIP, PodIP, NodeIPWith, NodeIPsWith, PodIPWith, PodIPsWith
+  (`PodNetwork(...).template_funcs()` in kwok.engine.ipam builds them from the IP pools).
+
+  Node stage functions are plain values: {"NodeIP": lambda: ip, "NodeName": ..., "NodePort": ...}.
+
+IP pools: `PodNetwork(default_cidr, node_ip, node_lookup)`: `.template_funcs()`, `.observe_pod(pod)`
+  before patching a pod, `.forget_pod(pod)` when it is deleted; `IPPool` raises IPPoolExhausted.
+Scale templates (`kwokctl scale`): `GoTemplate(text, name, scale_function_map())` rendered with
+  `scale_funcs(name, namespace, index)` (Name, Namespace, Index, AddCIDR, AddIP).
+Default stages: `default_stages(["fast"], lease=True, status_update_ms=None)` -> Stage documents;
+  set names "fast", "general", "chaos", "volume", upstream's "node-fast", "pod-fast", "pod-general",
+  "node-chaos", "pod-chaos", "volume-fast", or stage names (see kwok.engine.stagesets).
+Config files: `load_documents(text, source)` -> Documents(objects, warnings); validates the 12
+  kwok.x-k8s.io kinds against their CRD schemas and the config.kwok.x-k8s.io kinds; raises ConfigError.
+CEL for metrics/usage: `CELProgram(source).evaluate({"node": ..., "pod": ..., "container": ...}, ctx)`.
+"""
+
+from __future__ import annotations
+
+from kwok.engine.celexpr import CELContext, CELError, CELProgram
+from kwok.engine.config import ConfigError, Documents, load_documents
+from kwok.engine.gotemplate import GoTemplate, TemplateError
+from kwok.engine.ipam import IPPool, IPPoolExhausted, PodNetwork, add_cidr, add_ip
+from kwok.engine.lifecycle import Candidate, Lifecycle, StageSet
+from kwok.engine.stage import Stage, StageError
+from kwok.engine.stagesets import STAGE_SET_NAMES, default_stages
+from kwok.engine.steps import PATCH_TYPES, Action, StepError
+from kwok.engine.templatefuncs import environment_funcs, scale_funcs, stub_funcs
+
+__all__ = [
+    "PATCH_TYPES",
+    "STAGE_SET_NAMES",
+    "Action",
+    "CELContext",
+    "CELError",
+    "CELProgram",
+    "Candidate",
+    "ConfigError",
+    "Documents",
+    "GoTemplate",
+    "IPPool",
+    "IPPoolExhausted",
+    "Lifecycle",
+    "PodNetwork",
+    "Stage",
+    "StageError",
+    "StageSet",
+    "StepError",
+    "TemplateError",
+    "add_cidr",
+    "add_ip",
+    "default_stages",
+    "environment_funcs",
+    "load_documents",
+    "scale_funcs",
+    "stub_funcs",
+]

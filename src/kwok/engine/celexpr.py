@@ -9,16 +9,18 @@ pure. Results come back as plain Python values (bool, int, float, str, timedelta
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import celpy
 from celpy import celtypes
+from celpy.adapter import json_to_cel
 from celpy.celparser import CELParseError
 from celpy.evaluation import CELEvalError
 
-from kwok.engine.durations import parse_rfc3339, to_unix_nanos
+from kwok.engine.celfuncs import context_functions
 
 
 class CELError(ValueError):
@@ -40,7 +42,10 @@ class CELContext:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-_ENV = celpy.Environment()
+@functools.cache
+def _env() -> celpy.Environment:
+    # Building the CEL parser takes ~0.1 s: only when the first expression is compiled.
+    return celpy.Environment()
 
 
 class CELProgram:
@@ -51,13 +56,18 @@ class CELProgram:
     def __init__(self, source: str) -> None:
         self.source = source
         try:
-            self._ast = _ENV.compile(source)
+            self._ast = _env().compile(source)
         except CELParseError as err:
-            raise CELError(f"invalid CEL expression {source!r}: {_one_line(err)}") from None
+            where = f"{err.line}:{err.column}" if getattr(err, "line", None) else "?"
+            raise CELError(f"invalid CEL expression {source!r}: syntax error at {where}") from None
 
-    def evaluate(self, variables: Mapping[str, Any], ctx: CELContext) -> Any:
-        program = _ENV.program(self._ast, functions=_functions(ctx))
-        activation = {name: celpy.json_to_cel(value) for name, value in variables.items()}
+    def evaluate(
+        self, variables: Mapping[str, Any], ctx: CELContext, typed: Mapping[str, str] | None = None
+    ) -> Any:
+        """Evaluate; variables named node/pod/container (and any listed in `typed`, variable ->
+        kind) are typed Kubernetes objects, others plain JSON maps."""
+        program = _env().program(self._ast, functions=context_functions(ctx))
+        activation = {name: _cel_value(name, value, typed) for name, value in variables.items()}
         try:
             result = program.evaluate(activation)
         except CELEvalError as err:
@@ -67,8 +77,15 @@ class CELProgram:
         return to_python(result)
 
 
-def _one_line(err: Exception) -> str:
-    return " ".join(str(err).split())
+TYPED_VARIABLES = {"node": "Node", "pod": "Pod", "container": "Container"}
+
+
+def _cel_value(name: str, value: Any, typed: Mapping[str, str] | None) -> Any:
+    from kwok.engine.celtyped import message_for_kind, to_typed
+
+    kind = (typed or {}).get(name) or TYPED_VARIABLES.get(name)
+    message = message_for_kind(kind) if kind else None
+    return to_typed(value, message) if message is not None else json_to_cel(value)
 
 
 def to_python(value: Any) -> Any:
@@ -83,38 +100,10 @@ def to_python(value: Any) -> Any:
         return str(value)
     if isinstance(value, celtypes.DurationType):
         return dt.timedelta(seconds=float(value.total_seconds()))
+    if isinstance(value, celtypes.TimestampType):
+        return dt.datetime.fromtimestamp(value.timestamp(), dt.UTC)
     if isinstance(value, celtypes.MapType):
         return {to_python(k): to_python(v) for k, v in value.items()}
     if isinstance(value, celtypes.ListType):
         return [to_python(v) for v in value]
     return value
-
-
-def _creation_seconds(obj: Any) -> float | None:
-    meta = obj.get("metadata") if isinstance(obj, Mapping) else None
-    stamp = meta.get("creationTimestamp") if isinstance(meta, Mapping) else None
-    if not stamp:
-        return None
-    return parse_rfc3339(str(stamp)) / 1e9
-
-
-def _functions(ctx: CELContext) -> dict[str, Callable[..., Any]]:
-    now_seconds = to_unix_nanos(ctx.now) / 1e9
-
-    def since_second(obj: Any) -> celtypes.DoubleType:
-        created = _creation_seconds(obj)
-        return celtypes.DoubleType(0.0 if created is None else now_seconds - created)
-
-    def unix_second(when: Any) -> celtypes.DoubleType:
-        if isinstance(when, celtypes.TimestampType):
-            return celtypes.DoubleType(when.timestamp())
-        return celtypes.DoubleType(parse_rfc3339(str(when)) / 1e9)
-
-    funcs: dict[str, Callable[..., Any]] = {
-        "Now": lambda: celtypes.TimestampType(ctx.now.astimezone(dt.UTC)),
-        "Rand": lambda: celtypes.DoubleType(ctx.rand()),
-        "SinceSecond": since_second,
-        "UnixSecond": unix_second,
-    }
-    funcs.update(ctx.extra)
-    return funcs

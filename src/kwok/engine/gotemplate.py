@@ -19,9 +19,11 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import gotpl
+import orjson
 from gotpl.errors import TemplateExecutionError, TemplateSyntaxError
 from gotpl.funcs.sprig import text_func_map
-from gotpl.runtime import INVALID, UNTYPED_NIL
+from gotpl.runtime import sync_vm as _vm
+from gotpl.runtime.values import INVALID, UNTYPED_NIL, ValueAdapter
 
 TemplateFunc = Callable[..., Any]
 
@@ -33,6 +35,13 @@ class TemplateError(ValueError):
 _ACTIVE: contextvars.ContextVar[Mapping[str, TemplateFunc]] = contextvars.ContextVar("kwok_template_funcs")
 
 _SYNTAX_PREFIX = re.compile(r"^template:(\d+):(\d+): ")
+# gotpl wording -> Go's text/template wording
+_GO_WORDING = (
+    (r"function '([^']+)' not defined", r'function "\1" not defined'),
+    (r"undefined variable '([^']+)'", r'undefined variable "\1"'),
+    (r"^unexpected (end|else)$", r"unexpected {{\1}}"),
+    (r"template '([^']+)' is not defined", r'template "\1" not defined'),
+)
 _GOTPL_FUNC_FAILED = re.compile(r"function '([^']+)' failed: ")
 
 
@@ -67,6 +76,85 @@ def _dynamic(name: str) -> TemplateFunc:
     return call
 
 
+class JSONNumber(str):
+    """encoding/json.Number: KWOK hands templates numbers as their literal text, so they print
+    as written and compare like strings (`eq .spec.replicas "3"`), as in KWOK."""
+
+    __slots__ = ()
+
+
+def json_numbers(value: Any) -> Any:
+    """A copy of a JSON document with every number as a JSONNumber."""
+    if isinstance(value, dict):
+        return {k: json_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [json_numbers(v) for v in value]
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return JSONNumber(orjson.dumps(value).decode())
+    return value
+
+
+def plain_numbers(value: Any) -> Any:
+    """The inverse of json_numbers, for functions that serialise (toJson, YAML, Quote)."""
+    if isinstance(value, JSONNumber):
+        return orjson.loads(str(value))
+    if isinstance(value, dict):
+        return {k: plain_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain_numbers(v) for v in value]
+    return value
+
+
+def _numbers_as_json(func: TemplateFunc) -> TemplateFunc:
+    def call(*args: Any) -> Any:
+        return func(*(plain_numbers(a) for a in args))
+
+    return call
+
+
+def _is_nil(value: Any) -> bool:
+    return value is None or value is INVALID or value is UNTYPED_NIL
+
+
+def go_eq(first: Any, *others: Any) -> bool:
+    """Go's eq: a missing or nil operand compares unequal to anything (no error), unlike gotpl."""
+    if not others:
+        raise TemplateError("missing argument for comparison")
+    for other in others:
+        if _is_nil(first) or _is_nil(other):
+            if _is_nil(first) and _is_nil(other):
+                return True
+            continue
+        if _vm._equal_pair(first, other):
+            return True
+    return False
+
+
+def go_ne(first: Any, second: Any) -> bool:
+    return not go_eq(first, second)
+
+
+# Go evaluates a field on nil or on a non-map as an error ("nil pointer evaluating interface {}.x",
+# "can't evaluate field x in type interface {}"); gotpl quietly yields no value, and would even
+# reach Python attributes of strings (`.name.upper`). Objects here are JSON, so only dicts have
+# fields.
+_gotpl_lookup = ValueAdapter.lookup
+
+
+def _go_lookup(self: ValueAdapter, value: object, field: str) -> object:
+    if type(value) is dict or value is INVALID:
+        return _gotpl_lookup(self, value, field)
+    if value is None or value is UNTYPED_NIL:
+        raise TemplateExecutionError(f"nil pointer evaluating interface {{}}.{field}")
+    if isinstance(value, Mapping):
+        return _gotpl_lookup(self, value, field)
+    raise TemplateExecutionError(f"can't evaluate field {field} in type interface {{}}")
+
+
+ValueAdapter.lookup = _go_lookup  # type: ignore[method-assign]
+
+_OVERRIDES: dict[str, TemplateFunc] = {"eq": go_eq, "ne": go_ne}
+
 _SPRIG: dict[str, TemplateFunc] | None = None
 
 
@@ -75,6 +163,16 @@ def sprig_functions() -> dict[str, TemplateFunc]:
     global _SPRIG
     if _SPRIG is None:
         _SPRIG = text_func_map()
+        for name in (
+            "toJson",
+            "toPrettyJson",
+            "toRawJson",
+            "mustToJson",
+            "mustToPrettyJson",
+            "mustToRawJson",
+        ):
+            if name in _SPRIG:
+                _SPRIG[name] = _numbers_as_json(_SPRIG[name])
     return dict(_SPRIG)
 
 
@@ -84,6 +182,7 @@ class FunctionMap:
     def __init__(self, static: Mapping[str, TemplateFunc], dynamic: Iterable[str]) -> None:
         self.dynamic = frozenset(dynamic)
         funcs = sprig_functions()
+        funcs.update(_OVERRIDES)
         funcs.update({name: go_function(f) for name, f in static.items()})
         funcs.update({name: _dynamic(name) for name in self.dynamic})
         self.functions: Mapping[str, TemplateFunc] = funcs
@@ -103,7 +202,7 @@ class GoTemplate:
         try:
             self._template = gotpl.Template(source, name=name, functions=functions.functions)
         except TemplateSyntaxError as err:
-            raise TemplateError(_syntax_message(name, err)) from None
+            raise TemplateError(_syntax_message(name, source, err)) from None
 
     def render(self, data: Any, funcs: Mapping[str, TemplateFunc] | None = None) -> str:
         token = _ACTIVE.set(funcs or {})
@@ -115,13 +214,25 @@ class GoTemplate:
             _ACTIVE.reset(token)
 
 
-def _syntax_message(name: str, err: TemplateSyntaxError) -> str:
+_CONTROL = re.compile(r"\{\{-?\s*(if|with|range)\b")
+
+
+def _syntax_message(name: str, source: str, err: TemplateSyntaxError) -> str:
     """Go reports parse errors as `template: NAME:LINE: msg` (no column)."""
     message = _SYNTAX_PREFIX.sub("", str(err))
-    message = re.sub(r"function '([^']+)' not defined", r'function "\1" not defined', message)
+    if message == "missing value for command":
+        # Go names the control keyword whose pipeline is empty.
+        opened = [m for m in _CONTROL.finditer(source) if m.start() <= err.position]
+        if opened and "}}" not in source[opened[-1].end() : err.position]:
+            message = f"missing value for {opened[-1].group(1)}"
+    for pattern, replacement in _GO_WORDING:
+        message = re.sub(pattern, replacement, message)
     return f"template: {name}:{err.line}: {message}"
 
 
 def _execution_message(message: str) -> str:
     """Go words a failed function call `error calling NAME: cause`."""
-    return _GOTPL_FUNC_FAILED.sub(lambda m: f"error calling {m.group(1)}: ", message)
+    message = _GOTPL_FUNC_FAILED.sub(lambda m: f"error calling {m.group(1)}: ", message)
+    for pattern, replacement in _GO_WORDING[3:]:
+        message = re.sub(pattern, replacement, message)
+    return message

@@ -95,7 +95,9 @@ def _compile_fast(source: str) -> list[Step] | None:
 
 def _split_pipes(source: str) -> list[str]:
     # Only split on pipes outside string literals; anything subtle falls back to libjq.
-    parts, current, in_string, escaped = [], [], False, False
+    parts: list[str] = []
+    current: list[str] = []
+    in_string = escaped = False
     for char in source:
         if in_string:
             escaped = char == "\\" and not escaped

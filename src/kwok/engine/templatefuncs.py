@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 import yaml
 
-from kwok.engine.gotemplate import FunctionMap, TemplateFunc
+from kwok.engine.gotemplate import FunctionMap, TemplateFunc, plain_numbers
 
 ENVIRONMENT = ("Now", "now", "StartTime", "Version")
 NODE_FUNCS = ("NodeIP", "NodeName", "NodePort")
@@ -25,7 +25,17 @@ POD_FUNCS = ("NodeIP", "PodIP", "NodeIPWith", "NodeIPsWith", "PodIPWith", "PodIP
 SCALE_FUNCS = ("Name", "Namespace", "Index", "AddCIDR", "AddIP")
 
 # Functions the upstream stage tests replace by stubs (see /work/shared/upstream/README.md).
-STUBBED_SCALAR = ("NodeIP", "NodeName", "NodePort", "PodIP", "NodeIPWith", "PodIPWith", "Now", "now", "Version")
+STUBBED_SCALAR = (
+    "NodeIP",
+    "NodeName",
+    "NodePort",
+    "PodIP",
+    "NodeIPWith",
+    "PodIPWith",
+    "Now",
+    "now",
+    "Version",
+)
 STUBBED_PAIR = ("NodeIPsWith", "PodIPsWith")
 
 _NODE_CONDITIONS = (
@@ -39,7 +49,7 @@ _NODE_CONDITIONS = (
 
 def go_json(value: Any) -> str:
     """encoding/json.Marshal: like orjson, but HTML-escaping <, > and & as Go does."""
-    text = orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    text = orjson.dumps(plain_numbers(value), option=orjson.OPT_NON_STR_KEYS).decode()
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
@@ -56,7 +66,9 @@ def quote(value: Any) -> str:
 
 def to_yaml(value: Any, indent: int = 0) -> str:
     """YAML x [n]: sigs.k8s.io/yaml output; with n > 0 a leading newline and every line indented 2n."""
-    text: str = yaml.dump(value, Dumper=yaml.CSafeDumper, default_flow_style=False, sort_keys=True)
+    text: str = yaml.dump(
+        plain_numbers(value), Dumper=yaml.CSafeDumper, default_flow_style=False, sort_keys=True
+    )
     if indent <= 0:
         return text
     prefix = "  " * indent
@@ -100,6 +112,19 @@ def function_map_for(api_group: str, kind: str) -> FunctionMap:
     elif api_group == "v1" and kind == "Pod":
         dynamic += POD_FUNCS
     return _cached_map(dynamic)
+
+
+def scale_funcs(name: str, namespace: str, index: int) -> dict[str, TemplateFunc]:
+    """Name, Namespace, Index, AddCIDR, AddIP for one object of `kwokctl scale`."""
+    from kwok.engine.ipam import add_cidr, add_ip
+
+    return {
+        "Name": lambda: name,
+        "Namespace": lambda: namespace,
+        "Index": lambda: index,
+        "AddCIDR": lambda cidr, i: add_cidr(str(cidr), int(i)),
+        "AddIP": lambda ip, i: add_ip(str(ip), int(i)),
+    }
 
 
 def scale_function_map() -> FunctionMap:

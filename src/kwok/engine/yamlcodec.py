@@ -30,7 +30,22 @@ def load_all(text: str) -> Iterator[Any]:
     return yaml.load_all(text, Loader=_Loader)
 
 
+class _Dumper(yaml.CSafeDumper):
+    pass
+
+
+def _represent_str(dumper: yaml.CSafeDumper, value: str) -> yaml.ScalarNode:
+    # go-yaml double-quotes a string that would read back as another type ("True", "1", "");
+    # other strings that cannot be plain get single quotes, as PyYAML chooses too.
+    implicit = dumper.resolve(yaml.ScalarNode, value, (True, False))  # type: ignore[no-untyped-call]
+    style = '"' if implicit != "tag:yaml.org,2002:str" else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
 def dump(value: Any) -> str:
-    """Keys sorted, block style, as kwok's encoder writes its test outputs."""
-    text: str = yaml.dump(value, Dumper=yaml.CSafeDumper, default_flow_style=False, sort_keys=True)
+    """Keys sorted, block style, strings quoted as go-yaml quotes them (kwok's encoder)."""
+    text: str = yaml.dump(value, Dumper=_Dumper, default_flow_style=False, sort_keys=True, allow_unicode=True)
     return text

@@ -16,7 +16,15 @@ from typing import Any, Protocol
 
 import orjson
 
-from kwok.apiserver.storage.base import Backend, Entry, Event, Expired, NullBackend, PreconditionFailed, split_key
+from kwok.apiserver.storage.base import (
+    Backend,
+    Entry,
+    Event,
+    Expired,
+    NullBackend,
+    PreconditionFailed,
+    split_key,
+)
 
 Obj = dict[str, Any]
 FieldsOf = Callable[[Obj], dict[str, str]]
@@ -56,7 +64,7 @@ class Store:
     def get(self, resource: str, namespace: str, name: str) -> Entry | None:
         return self._objects.get(resource, {}).get(namespace, {}).get(name)
 
-    def list(self, resource: str, namespace: str | None = None) -> tuple[int, list[Entry]]:
+    def list_entries(self, resource: str, namespace: str | None = None) -> tuple[int, list[Entry]]:
         """All objects of a resource (in one namespace if given), sorted by namespace and name."""
         if namespace is not None:
             names = self._objects.get(resource, {}).get(namespace, {})
@@ -67,6 +75,21 @@ class Store:
             cached = [by_ns[ns][n] for ns in sorted(by_ns) for n in sorted(by_ns[ns])]
             self._sorted[resource] = cached
         return self.rv, cached
+
+    def list_at(self, resource: str, namespace: str | None, rv: int) -> list[Entry]:
+        """The objects as they were at revision rv, rebuilt by undoing the newer events."""
+        self.check_not_compacted(rv)
+        state = {(e.namespace, e.name): e for e in self.list_entries(resource, namespace)[1]}
+        for event in reversed(self._events_after(rv)):
+            entry = event.entry
+            if entry.resource != resource or (namespace is not None and entry.namespace != namespace):
+                continue
+            key = (entry.namespace, entry.name)
+            if event.old is None:
+                state.pop(key, None)
+            else:
+                state[key] = event.old
+        return [state[k] for k in sorted(state)]
 
     def count(self, resource: str) -> int:
         return sum(len(names) for names in self._objects.get(resource, {}).values())
@@ -105,14 +128,14 @@ class Store:
         return entry
 
     async def delete(self, resource: str, namespace: str, name: str, expected_rv: int | None,
-                     dry_run: bool = False) -> Entry:
-        """Remove an object; returns its last state carrying the deletion revision."""
+                     dry_run: bool = False, final: Obj | None = None) -> Entry:
+        """Remove an object; returns its last state (`final`, or as stored) with the deletion revision."""
         old = self.get(resource, namespace, name)
         if old is None:
             raise KeyError(name)
         if expected_rv is not None and expected_rv != old.rv:
             raise PreconditionFailed(name)
-        obj = orjson.loads(old.data)
+        obj = final if final is not None else orjson.loads(old.data)
         entry = self._encode(resource, namespace, name, obj, old.fields, dry_run)
         if dry_run:
             return entry
@@ -163,6 +186,14 @@ class Store:
 
     def unwatch(self, resource: str, watcher: Watcher) -> None:
         self._watchers.get(resource, set()).discard(watcher)
+
+    def close_watches(self) -> None:
+        """End every watch (shutdown): watchers that can be closed are told to finish their stream."""
+        for watchers in self._watchers.values():
+            for watcher in tuple(watchers):
+                close = getattr(watcher, "close", None)
+                if close is not None:
+                    close()
 
     def watcher_count(self) -> int:
         return sum(len(w) for w in self._watchers.values())

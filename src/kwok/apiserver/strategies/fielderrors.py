@@ -8,22 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
+from kwok.api.errors import go_quote, go_value
 from kwok.apiserver.registry import Cause
-
-
-def go_value(value: Any) -> str:
-    """A value as field.Error prints it: strings quoted, numbers bare, the rest as JSON."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    if isinstance(value, str):
-        return orjson.dumps(value).decode()
-    return orjson.dumps(value).decode()
 
 
 def required(path: str, detail: str = "") -> Cause:
@@ -35,7 +21,7 @@ def invalid(path: str, value: Any, detail: str) -> Cause:
 
 
 def not_supported(path: str, value: Any, supported: list[str]) -> Cause:
-    allowed = ", ".join(go_value(s) for s in supported)
+    allowed = ", ".join(go_quote(s) for s in supported)
     return Cause("FieldValueNotSupported", f"Unsupported value: {go_value(value)}: supported values: {allowed}", path)
 
 
@@ -49,6 +35,10 @@ def duplicate(path: str, value: Any) -> Cause:
 
 def too_long(path: str, limit: int) -> Cause:
     return Cause("FieldValueTooLong", f"Too long: may not be more than {limit} bytes", path)
+
+
+def too_many(path: str, actual: int, limit: int) -> Cause:
+    return Cause("FieldValueTooMany", f"Too many: {actual}: must have at most {limit} items", path)
 
 
 def immutable(path: str, value: Any) -> Cause:
@@ -65,3 +55,14 @@ def positive(path: str, value: Any) -> list[Cause]:
     if isinstance(value, int) and value <= 0:
         return [invalid(path, value, "must be greater than 0")]
     return []
+
+
+def invalid_rendered(path: str, rendered: str, detail: str) -> Cause:
+    """Invalid with a value already in Go's %#v form (maps, structs)."""
+    return Cause("FieldValueInvalid", f"Invalid value: {rendered}: {detail}", path)
+
+
+def go_string_map(labels: dict[str, str]) -> str:
+    """`%#v` of a map[string]string: keys sorted, as Go's fmt prints maps."""
+    return "map[string]string{" + ", ".join(f"{go_quote(k)}:{go_quote(str(v))}"
+                                            for k, v in sorted(labels.items())) + "}"

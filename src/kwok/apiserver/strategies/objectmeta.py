@@ -190,3 +190,23 @@ def validate_object_meta_update(new: Obj, old: Obj) -> list[Cause]:
     causes += validate_annotations(nm.get("annotations"), "metadata.annotations")
     causes += validate_owner_references(nm.get("ownerReferences"), "metadata.ownerReferences")
     return causes
+
+
+_PORT_NAME_RE = re.compile("^[-a-z0-9]+$")
+_HAS_LETTER_RE = re.compile("[a-z]")
+
+
+def port_name(value: str) -> list[str]:
+    """IsValidPortName (an IANA_SVC_NAME): what container and service port names must be."""
+    errs = []
+    if len(value) > 15:
+        errs.append("must be no more than 15 characters")
+    if not _PORT_NAME_RE.match(value):
+        errs.append("must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)")
+    if "--" in value:
+        errs.append("must not contain consecutive hyphens")
+    if value and not _HAS_LETTER_RE.search(value):
+        errs.append("must contain at least one letter (a-z)")
+    if value.startswith("-") or value.endswith("-"):
+        errs.append("must not begin or end with a hyphen")
+    return errs

@@ -1,0 +1,245 @@
+"""Benchmark of the embedded API server against a bare aiohttp ceiling (a script, not a test).
+
+Each figure is printed beside the same measurement against a trivial aiohttp server that returns
+the same bytes, measured in the same run, so the ratio says how much of the ceiling the request
+flow keeps (goal: >= 50%). Servers run as separate processes; the load comes from this one.
+
+    python bench/apiserver_bench.py [--seconds 3] [--pods 10000] [--watches 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+
+POD = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "", "namespace": "default",
+                                                        "labels": {"app": "bench", "tier": "web"}},
+       "spec": {"containers": [{"name": "c", "image": "registry.k8s.io/pause:3.9",
+                                "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}}}],
+                "nodeName": "node-1", "tolerations": [{"key": "kwok.x-k8s.io/node", "operator": "Exists",
+                                                       "effect": "NoSchedule"}]}}
+
+BARE = r'''
+import asyncio, sys
+from aiohttp import web
+import uvloop
+one = open(sys.argv[2], "rb").read()
+listing = open(sys.argv[3], "rb").read()
+event = open(sys.argv[4], "rb").read()
+streams = []
+async def get(request): return web.Response(body=one, content_type="application/json")
+async def lst(request): return web.Response(body=listing, content_type="application/json")
+async def watch(request):
+    resp = web.StreamResponse(headers={"Content-Type": "application/json"})
+    resp.enable_chunked_encoding()
+    await resp.prepare(request)
+    done = asyncio.Event(); streams.append((resp, done))
+    await done.wait()
+    return resp
+async def fire(request):
+    n = int(request.query["n"])
+    for _ in range(n):
+        for resp, _done in list(streams):
+            await resp.write(event)
+    return web.Response(text="ok")
+app = web.Application()
+app.router.add_get("/one", get); app.router.add_get("/list", lst)
+app.router.add_get("/watch", watch); app.router.add_post("/fire", fire)
+uvloop.install()
+web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None, access_log=None)
+'''
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+async def wait_up(url: str) -> None:
+    async with aiohttp.ClientSession() as session:
+        for _ in range(200):
+            try:
+                async with session.get(url + "/healthz") as resp:
+                    if resp.status in (200, 404):
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.05)
+    raise RuntimeError(f"{url} did not come up")
+
+
+async def rate(url: str, seconds: float, concurrency: int = 32) -> float:
+    """Requests per second of GET url with `concurrency` keep-alive clients."""
+    count = 0
+    deadline = time.perf_counter() + seconds
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        async def worker() -> None:
+            nonlocal count
+            while time.perf_counter() < deadline:
+                async with session.get(url) as resp:
+                    await resp.read()
+                count += 1
+        start = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return count / (time.perf_counter() - start)
+
+
+async def timed_get(url: str, repeat: int = 3) -> float:
+    best = float("inf")
+    async with aiohttp.ClientSession(read_bufsize=1 << 20) as session:
+        for _ in range(repeat):
+            start = time.perf_counter()
+            async with session.get(url, headers={"Accept": "application/json"}) as resp:
+                await resp.read()
+            best = min(best, time.perf_counter() - start)
+    return best
+
+
+async def create_pods(url: str, count: int, concurrency: int = 64, prefix: str = "p") -> float:
+    """Pods created per second."""
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    names = iter(range(count))
+    async with aiohttp.ClientSession(connector=connector) as session:
+        async def worker() -> None:
+            for i in names:
+                body = json.loads(json.dumps(POD))
+                body["metadata"]["name"] = f"{prefix}-{i}"
+                async with session.post(f"{url}/api/v1/namespaces/default/pods", json=body) as resp:
+                    if resp.status != 201:
+                        raise RuntimeError(await resp.text())
+                    await resp.read()
+        start = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return count / (time.perf_counter() - start)
+
+
+async def watch_fanout(open_url: str, fire: object, watchers: int, events: int) -> float:
+    """Deliveries per second: `events` events to each of `watchers` open watches."""
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=None)) as session:
+        ready = 0
+        done = asyncio.Event()
+        finished = 0
+
+        async def watch() -> None:
+            nonlocal ready, finished
+            async with session.get(open_url) as resp:
+                ready += 1
+                seen = 0
+                async for line in resp.content:
+                    if line.strip():
+                        seen += 1
+                        if seen >= events:
+                            break
+            finished += 1
+            if finished == watchers:
+                done.set()
+
+        tasks = [asyncio.create_task(watch()) for _ in range(watchers)]
+        while ready < watchers:
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)
+        start = time.perf_counter()
+        await fire(session)  # type: ignore[operator]
+        await asyncio.wait_for(done.wait(), timeout=300)
+        elapsed = time.perf_counter() - start
+        for t in tasks:
+            t.cancel()
+        return watchers * events / elapsed
+
+
+def start(args: list[str], **kw: object) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kw)  # type: ignore[call-overload]
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--pods", type=int, default=10_000)
+    parser.add_argument("--watches", type=int, default=1000)
+    parser.add_argument("--events", type=int, default=50)
+    opts = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="kwok-bench-"))
+    port = free_port()
+    server = start([sys.executable, "-m", "kwok.cli.apiserver", "--port", str(port), "--data-dir", str(tmp / "data")])
+    url = f"http://127.0.0.1:{port}"
+    bare = None
+    try:
+        await wait_up(url)
+        await asyncio.sleep(1.0)
+        idle = rss_mb(server.pid)
+        writes = await create_pods(url, opts.pods)
+        one_url = f"{url}/api/v1/namespaces/default/pods/p-1"
+        async with aiohttp.ClientSession() as s, s.get(one_url) as r:
+            one = await r.read()
+        async with aiohttp.ClientSession(read_bufsize=1 << 20) as s, s.get(f"{url}/api/v1/pods") as r:
+            listing = await r.read()
+        (tmp / "one").write_bytes(one)
+        (tmp / "list").write_bytes(listing)
+        (tmp / "event").write_bytes(b'{"type":"MODIFIED","object":' + one + b"}\n")
+        bare_port = free_port()
+        bare = start([sys.executable, "-c", BARE, str(bare_port), str(tmp / "one"), str(tmp / "list"),
+                      str(tmp / "event")])
+        bare_url = f"http://127.0.0.1:{bare_port}"
+        await wait_up(bare_url)
+        get_ours, get_bare = await rate(one_url, opts.seconds), await rate(f"{bare_url}/one", opts.seconds)
+        list_ours, list_bare = await timed_get(f"{url}/api/v1/pods"), await timed_get(f"{bare_url}/list")
+
+        async def fire_ours(session: aiohttp.ClientSession) -> None:
+            # all writes in flight at once, as many controllers writing do: group commit batches them
+            async def patch(i: int) -> None:
+                body = {"metadata": {"labels": {"round": str(i)}}}
+                async with session.patch(one_url, json=body,
+                                         headers={"Content-Type": "application/merge-patch+json"}) as resp:
+                    await resp.read()
+
+            await asyncio.gather(*(patch(i) for i in range(opts.events)))
+
+        async def fire_bare(session: aiohttp.ClientSession) -> None:
+            async with session.post(f"{bare_url}/fire?n={opts.events}") as resp:
+                await resp.read()
+
+        watch_path = "/api/v1/namespaces/default/pods?watch=true&fieldSelector=metadata.name%3Dp-1&resourceVersion="
+        rv = json.loads(one)["metadata"]["resourceVersion"]
+        watch_ours = await watch_fanout(f"{url}{watch_path}{rv}", fire_ours, opts.watches, opts.events)
+        watch_bare = await watch_fanout(f"{bare_url}/watch", fire_bare, opts.watches, opts.events)
+        loaded = rss_mb(server.pid)
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+        if bare is not None:
+            bare.kill()   # its open watch streams would hold a graceful stop
+            bare.wait(timeout=10)
+    print(f"{'measure':<36}{'kwok apiserver':>16}{'bare aiohttp':>16}{'ratio':>8}")
+    print(f"{'GET one pod (req/s)':<36}{get_ours:>16.0f}{get_bare:>16.0f}{get_ours / get_bare:>8.0%}")
+    print(f"{'LIST ' + str(opts.pods) + ' pods (s)':<36}{list_ours:>16.3f}{list_bare:>16.3f}"
+          f"{list_bare / list_ours:>8.0%}")
+    print(f"{'watch deliveries to ' + str(opts.watches) + ' (ev/s)':<36}{watch_ours:>16.0f}{watch_bare:>16.0f}"
+          f"{watch_ours / watch_bare:>8.0%}")
+    print(f"{'create pods, durable (writes/s)':<36}{writes:>16.0f}")
+    print(f"{f'RSS idle / after {opts.pods} pods (MB)':<36}{idle:>16.1f}{loaded:>16.1f}")
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    asyncio.run(main())

@@ -1,0 +1,34 @@
+"""DefaultTolerationSeconds: pods tolerate a not-ready or unreachable node for 300 s before the
+taint manager evicts them, unless they say otherwise."""
+
+from __future__ import annotations
+
+from kwok.apiserver.admission.common import is_pod_create, pod_spec
+from kwok.apiserver.registry import AdmissionPlugin, AdmissionRequest, Lookup, Obj
+
+NOT_READY = "node.kubernetes.io/not-ready"
+UNREACHABLE = "node.kubernetes.io/unreachable"
+DEFAULT_SECONDS = 300
+
+
+def _tolerates(tolerations: list[Obj], key: str) -> bool:
+    return any(t.get("key", "") in (key, "") and t.get("effect", "") in ("NoExecute", "")
+               for t in tolerations)
+
+
+def default_tolerations(spec: Obj, seconds: int = DEFAULT_SECONDS) -> None:
+    tolerations = spec.get("tolerations") or []
+    added = [{"key": key, "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": seconds}
+             for key in (NOT_READY, UNREACHABLE) if not _tolerates(tolerations, key)]
+    if added:
+        spec["tolerations"] = tolerations + added
+
+
+class DefaultTolerationSeconds(AdmissionPlugin):
+    name = "DefaultTolerationSeconds"
+
+    def handles(self, req: AdmissionRequest) -> bool:
+        return is_pod_create(req)
+
+    async def admit(self, req: AdmissionRequest, lookup: Lookup) -> None:
+        default_tolerations(pod_spec(req))

@@ -1,0 +1,200 @@
+"""The aiohttp application: non-resource endpoints, resource dispatch, errors, identity, metrics, logs."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import orjson
+from aiohttp import web
+
+from kwok.api import errors
+from kwok.apiserver.auth import Authenticator
+from kwok.apiserver.catalog import Catalog
+from kwok.apiserver.discovery import Discovery, wants_aggregated
+from kwok.apiserver.flow import Flow
+from kwok.apiserver.metrics import Metrics
+from kwok.apiserver.openapi import OpenAPI
+from kwok.apiserver.registry import AdmissionPlugin
+from kwok.apiserver.resources import JSON_HEADERS, ResourceHandlers, json_response
+from kwok.apiserver.routing import Target, parse
+from kwok.apiserver.storage import Store
+
+log = logging.getLogger("kwok.apiserver")
+
+VERSION = {"major": "1", "minor": "36", "emulationMajor": "1", "emulationMinor": "36",
+           "minCompatibilityMajor": "1", "minCompatibilityMinor": "35", "gitVersion": "v1.36.3",
+           "gitCommit": "0000000000000000000000000000000000000000", "gitTreeState": "clean",
+           "buildDate": "2026-11-01T00:00:00Z", "goVersion": "go1.25.4", "compiler": "gc", "platform": "linux/amd64"}
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass
+class Server:
+    """Everything a request can reach; one per process."""
+
+    store: Store
+    catalog: Catalog
+    admission: list[AdmissionPlugin] = field(default_factory=list)
+    authenticator: Authenticator = field(default_factory=Authenticator)
+    log_requests: bool = False
+
+    def __post_init__(self) -> None:
+        self.flow = Flow(self.store, self.catalog, self.admission)
+        self.metrics = Metrics(self.store)
+        self.resources = ResourceHandlers(self.flow, self.metrics.watch_delta())
+        self.discovery = Discovery(self.catalog)
+        self.openapi = OpenAPI(self.catalog, self.store)
+
+
+def build_app(server: Server) -> web.Application:
+    app = web.Application(client_max_size=4 * 1024 * 1024, middlewares=[_middleware(server)])
+    app["server"] = server
+    app.router.add_route("*", "/{tail:.*}", _dispatch(server))
+    return app
+
+
+def _middleware(server: Server) -> Callable[..., Awaitable[web.StreamResponse]]:
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        started = time.perf_counter()
+        target = parse(request.path)
+        code = 500
+        try:
+            request["identity"] = server.authenticator.identify(request)
+            response = await handler(request)
+            code = response.status
+        except errors.ApiError as exc:
+            code = exc.code
+            response = json_response(orjson.dumps(exc.status), exc.code)
+        except web.HTTPException:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the server answers 500 and keeps serving
+            log.exception("internal error on %s %s", request.method, request.path_qs)
+            err = errors.internal_error(str(exc) or type(exc).__name__)
+            code = err.code
+            response = json_response(orjson.dumps(err.status), err.code)
+        elapsed = time.perf_counter() - started
+        if target is not None and target.plural:
+            server.metrics.observe(_verb(request, target), target.group, target.version, target.plural,
+                                   target.subresource, code, elapsed)
+        if server.log_requests:
+            log.info("%s %s %d %.1fms %s", request.method, request.path_qs, code, elapsed * 1000,
+                     request.headers.get("User-Agent", ""))
+        if not response.prepared:
+            response.headers.setdefault("Audit-Id", str(uuid.uuid4()))
+        return response
+
+    return middleware
+
+
+def _verb(request: web.Request, target: Target) -> str:
+    method = request.method
+    if method == "GET" and not target.name:
+        return "WATCH" if target.legacy_watch or request.query.get("watch") in ("true", "1") else "LIST"
+    if method == "GET" and target.legacy_watch:
+        return "WATCH"
+    if method == "DELETE" and not target.name:
+        return "DELETECOLLECTION"
+    if method == "PATCH" and request.headers.get("Content-Type", "").startswith("application/apply-patch"):
+        return "APPLY"
+    return method
+
+
+def _text(body: str) -> web.Response:
+    return web.Response(text=body, content_type="text/plain", charset="utf-8",
+                        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache, private"})
+
+
+def _dispatch(server: Server) -> Handler:
+    async def dispatch(request: web.Request) -> web.StreamResponse:
+        path = request.path.rstrip("/") or "/"
+        fixed = _FIXED.get(path)
+        if fixed is not None:
+            return fixed(server, request)
+        if path.startswith("/openapi/v3"):
+            return _openapi(server, request, path)
+        target = parse(path)
+        if target is None:
+            parts = path.split("/")
+            if len(parts) == 3 and parts[1] == "apis":
+                return _group(server, parts[2])
+            raise errors.not_found_path()
+        if not target.plural:
+            return _discovery(server, request, target)
+        return await server.resources.handle(request, target)
+
+    return dispatch
+
+
+def _version(_server: Server, _request: web.Request) -> web.StreamResponse:
+    return json_response(orjson.dumps(VERSION, option=orjson.OPT_INDENT_2))
+
+
+def _ok(_server: Server, _request: web.Request) -> web.StreamResponse:
+    return _text("ok")
+
+
+def _metrics(server: Server, _request: web.Request) -> web.StreamResponse:
+    return web.Response(body=server.metrics.render(), headers={"Content-Type": "text/plain; version=0.0.4"})
+
+
+def _api(server: Server, request: web.Request) -> web.StreamResponse:
+    aggregated = wants_aggregated(request.headers.get("Accept", ""))
+    if aggregated:
+        return _aggregated(server.discovery.aggregated(True, aggregated), aggregated)
+    return json_response(server.discovery.api_versions(request.host))
+
+
+def _apis(server: Server, request: web.Request) -> web.StreamResponse:
+    aggregated = wants_aggregated(request.headers.get("Accept", ""))
+    if aggregated:
+        return _aggregated(server.discovery.aggregated(False, aggregated), aggregated)
+    return json_response(server.discovery.group_list())
+
+
+def _aggregated(body: bytes, media_type: str) -> web.Response:
+    headers = {"Content-Type": media_type, "Cache-Control": "no-cache, private", "Vary": "Accept"}
+    return web.Response(body=body, headers=headers)
+
+
+_FIXED: dict[str, Callable[[Server, web.Request], web.StreamResponse]] = {
+    "/version": _version, "/healthz": _ok, "/livez": _ok, "/readyz": _ok, "/metrics": _metrics,
+    "/api": _api, "/apis": _apis,
+}
+
+
+def _discovery(server: Server, request: web.Request, target: Target) -> web.StreamResponse:
+    body = server.discovery.resource_list(target.group, target.version)
+    if body is None:
+        raise errors.not_found_path()
+    return json_response(body)
+
+
+def _group(server: Server, name: str) -> web.StreamResponse:
+    body = server.discovery.group(name)
+    if body is None:
+        raise errors.not_found_path()
+    return json_response(body)
+
+
+def _openapi(server: Server, request: web.Request, path: str) -> web.StreamResponse:
+    if path == "/openapi/v3":
+        return json_response(server.openapi.root())
+    found = server.openapi.lookup_path(path[len("/openapi/v3"):])
+    if found is None:
+        raise errors.not_found_path()
+    data, digest = found
+    headers = dict(JSON_HEADERS)
+    headers["Etag"] = f'"{digest}"'
+    if request.query.get("hash") == digest:
+        headers["Cache-Control"] = "public, immutable"
+        headers["Expires"] = "Thu, 01 Jan 2099 00:00:00 GMT"
+    else:
+        headers["Cache-Control"] = "no-cache, private"
+    if request.headers.get("If-None-Match") == headers["Etag"]:
+        return web.Response(status=304, headers=headers)
+    return web.Response(body=data, headers=headers)

@@ -1,0 +1,326 @@
+"""HTTP handlers of resource URLs: every verb on collections, objects and subresources.
+
+The handlers translate HTTP into calls on Flow (writes) and the store (reads), and pick the reply
+encoding (JSON object, Table). They never special-case a kind.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from kwok.api import errors
+from kwok.apiserver import bodies, patching
+from kwok.apiserver.catalog import Served
+from kwok.apiserver.flow import Flow, now_utc, rfc3339
+from kwok.apiserver.listing import encode_list, list_page, parse_filter
+from kwok.apiserver.metadataonly import partial, partial_list, wants_metadata
+from kwok.apiserver.metadataonly import watch_encoder as metadata_watch_encoder
+from kwok.apiserver.registry import RequestContext, SubresourceCall, subresource_handler
+from kwok.apiserver.routing import Target
+from kwok.apiserver.strict import unknown_fields
+from kwok.apiserver.tables import to_table, wants_table
+from kwok.apiserver.watch import serve_watch, table_encoder
+
+Obj = dict[str, Any]
+JSON_HEADERS = {"Content-Type": "application/json", "Cache-Control": "no-cache, private"}
+
+
+def json_response(data: bytes, status: int = 200) -> web.Response:
+    return web.Response(body=data, status=status, headers=JSON_HEADERS)
+
+
+class ResourceHandlers:
+    def __init__(self, flow: Flow, on_watch: Any = None) -> None:
+        self.flow = flow
+        self.store = flow.store
+        self.catalog = flow.catalog
+        self.on_watch = on_watch
+
+    # ---------------------------------------------------------------- dispatch
+    async def handle(self, request: web.Request, target: Target) -> web.StreamResponse:
+        served = self.catalog.get(target.group, target.version, target.plural)
+        if served is None:
+            raise errors.not_found_path()
+        if target.namespace is not None and not served.info.namespaced:
+            raise errors.not_found_path()
+        ctx = self._context(request, target)
+        method = request.method
+        if target.subresource:
+            return await self._subresource(request, served, target, ctx)
+        if not target.name:
+            if method == "GET":
+                return await self._list_or_watch(request, served, target)
+            if method == "POST":
+                return await self._create(request, served, target, ctx)
+            if method == "DELETE":
+                return await self._delete_collection(request, served, target, ctx)
+            raise errors.method_not_allowed()
+        if method == "GET" and (target.legacy_watch or request.query.get("watch") in ("true", "1", "True")):
+            # a watch of one object by its URL: the collection's watch narrowed to that name
+            return await self._list_or_watch(request, served, target, name=target.name)
+        if method == "GET":
+            return self._get(request, served, target)
+        if method == "PUT":
+            return await self._update(request, served, target, ctx)
+        if method == "PATCH":
+            return await self._patch(request, served, target, ctx)
+        if method == "DELETE":
+            return await self._delete(request, served, target, ctx)
+        raise errors.method_not_allowed()
+
+    def _context(self, request: web.Request, target: Target) -> RequestContext:
+        identity = request.get("identity") or ("system:anonymous", ("system:unauthenticated",))
+        query = request.query
+        dry_run = query.getall("dryRun", [])
+        for value in dry_run:
+            if value != "All":
+                raise errors.bad_request(f'Invalid dry run value: "{value}": supported values: "All"')
+        return RequestContext(user=identity[0], groups=tuple(identity[1]), namespace=target.namespace,
+                              dry_run=bool(dry_run), field_manager=query.get("fieldManager"),
+                              now=rfc3339(now_utc()),
+                              extra={"fieldValidation": query.get("fieldValidation", ""),
+                                     "userAgent": request.headers.get("User-Agent", "")})
+
+    def _verb_allowed(self, served: Served, verb: str) -> None:
+        if verb not in served.info.verbs:
+            raise errors.method_not_allowed()
+
+    # ------------------------------------------------------------------- reads
+    def _get(self, request: web.Request, served: Served, target: Target) -> web.StreamResponse:
+        self._verb_allowed(served, "get")
+        entry = self.flow.entry(served, target.namespace or "", target.name)
+        accept = request.headers.get("Accept", "")
+        if wants_metadata(accept):
+            return json_response(orjson.dumps(partial(entry.data)))
+        if wants_table(accept):
+            obj = orjson.loads(entry.data)
+            table = to_table(served, [obj], now_utc(), request.query.get("includeObject"),
+                             {"resourceVersion": str(entry.rv)})
+            return json_response(orjson.dumps(table))
+        return json_response(entry.data)
+
+    async def _list_or_watch(self, request: web.Request, served: Served, target: Target,
+                             name: str = "") -> web.StreamResponse:
+        query = request.query
+        flt = parse_filter(served, target.namespace, query, name)
+        accept = request.headers.get("Accept", "")
+        include = query.get("includeObject")
+        if name or target.legacy_watch or query.get("watch") in ("true", "1", "True"):
+            self._verb_allowed(served, "watch")
+            encoder = table_encoder(served, include, to_table) if wants_table(accept) else None
+            if wants_metadata(accept):
+                encoder = metadata_watch_encoder
+            return await serve_watch(request, self.store, served, flt, encoder, self.on_watch)
+        self._verb_allowed(served, "list")
+        page = list_page(self.store, served, flt, query)
+        meta: Obj = {"resourceVersion": str(page.rv)}
+        if page.continue_token:
+            meta["continue"] = page.continue_token
+        if page.remaining is not None:
+            meta["remainingItemCount"] = page.remaining
+        if wants_metadata(accept):
+            return json_response(partial_list([e.data for e in page.items], meta))
+        if wants_table(accept):
+            objs = [orjson.loads(e.data) for e in page.items]
+            return json_response(orjson.dumps(to_table(served, objs, now_utc(), include, meta)))
+        return json_response(encode_list(served, page))
+
+    # ------------------------------------------------------------------ writes
+    async def _object_body(self, request: web.Request, served: Served, target: Target,
+                           sub_kind: tuple[str, str, str] | None = None) -> Obj:
+        data = await bodies.read_body(request)
+        obj = bodies.decode_object(data, bodies.media_type(request))
+        group, version, kind = sub_kind or (served.info.group, served.info.version, served.info.kind)
+        bodies.check_type(obj, group, version, kind)
+        bodies.check_namespace(obj, target.namespace, served.info.namespaced)
+        _strict_fields(served, obj, request.query.get("fieldValidation", ""))
+        return obj
+
+    async def _create(self, request: web.Request, served: Served, target: Target,
+                      ctx: RequestContext) -> web.StreamResponse:
+        self._verb_allowed(served, "create")
+        obj = await self._object_body(request, served, target)
+        result = await self.flow.create(served, obj, ctx)
+        return json_response(orjson.dumps(result), 201)
+
+    async def _update(self, request: web.Request, served: Served, target: Target,
+                      ctx: RequestContext, subresource: str = "") -> web.StreamResponse:
+        self._verb_allowed(served, "update")
+        obj = await self._object_body(request, served, target)
+        name = obj["metadata"].get("name")
+        if name and name != target.name:
+            raise errors.bad_request(f"the name of the object ({name}) does not match the name on the URL "
+                                     f"({target.name})")
+        obj["metadata"]["name"] = target.name
+        result, created = await self.flow.update(served, target.namespace or "", target.name, obj, ctx,
+                                                 subresource=subresource)
+        return json_response(orjson.dumps(result), 201 if created else 200)
+
+    async def _patch(self, request: web.Request, served: Served, target: Target,
+                     ctx: RequestContext, subresource: str = "") -> web.StreamResponse:
+        self._verb_allowed(served, "patch")
+        content_type = bodies.media_type(request)
+        patching.check_type(content_type, served.custom)
+        patch = patching.parse(content_type, await bodies.read_body(request))
+        namespace = target.namespace or ""
+        if content_type == patching.APPLY:
+            return await self._apply(request, served, target, ctx, patch, subresource)
+        current = self.flow.get(served, namespace, target.name)
+        patched = patching.apply_patch(content_type, patch, current, served.info)
+        if not isinstance(patched, dict):
+            raise errors.bad_request("patched object is not a JSON object")
+        bodies.check_type(patched, served.info.group, served.info.version, served.info.kind)
+        _strict_fields(served, patched, request.query.get("fieldValidation", ""))
+        rv = (patch.get("metadata") or {}).get("resourceVersion") if isinstance(patch, dict) else None
+        meta = patched.setdefault("metadata", {})
+        meta["resourceVersion"] = rv or current["metadata"].get("resourceVersion")
+        meta["name"] = target.name
+        result, _ = await self.flow.update(served, namespace, target.name, patched, ctx, subresource=subresource,
+                                           old=current)
+        return json_response(orjson.dumps(result))
+
+    async def _apply(self, request: web.Request, served: Served, target: Target, ctx: RequestContext,
+                     patch: Any, subresource: str) -> web.StreamResponse:
+        if not ctx.field_manager:
+            raise errors.bad_request("PATCH, application/apply-patch+yaml requires fieldManager to be set")
+        if not isinstance(patch, dict):
+            raise errors.bad_request("error decoding YAML: the apply patch must be an object")
+        bodies.check_type(patch, served.info.group, served.info.version, served.info.kind)
+        name = (patch.get("metadata") or {}).get("name")
+        if name and name != target.name:
+            raise errors.bad_request(f"the name of the object ({name}) does not match the name on the URL "
+                                     f"({target.name})")
+        _strict_fields(served, patch, request.query.get("fieldValidation", ""))
+        namespace = target.namespace or ""
+        force = request.query.get("force") in ("true", "1")
+        entry = self.store.get(served.key, namespace, target.name)
+        current = orjson.loads(entry.data) if entry else None
+        merged = patching.apply_configuration(current, patch, ctx.field_manager, force, served.info, ctx.now)
+        merged.setdefault("metadata", {})["name"] = target.name
+        ctx.extra["applied"] = True
+        if current is None:
+            result = await self.flow.create(served, merged, ctx)
+            return json_response(orjson.dumps(result), 201)
+        result, _ = await self.flow.update(served, namespace, target.name, merged, ctx, subresource=subresource,
+                                           old=current)
+        return json_response(orjson.dumps(result))
+
+    async def _delete(self, request: web.Request, served: Served, target: Target,
+                      ctx: RequestContext) -> web.StreamResponse:
+        self._verb_allowed(served, "delete")
+        options = await _delete_options(request)
+        if options.get("dryRun"):
+            ctx.dry_run = True
+        obj, removed = await self.flow.delete(served, target.namespace or "", target.name, options, ctx)
+        if removed and not served.strategy.returns_deleted_object:
+            info = served.info
+            details = {"name": target.name, "group": info.group, "kind": info.plural,
+                       "uid": obj["metadata"].get("uid", "")}
+            body = errors.status_success({k: v for k, v in details.items() if v})
+            return json_response(orjson.dumps(body))
+        return json_response(orjson.dumps(obj))
+
+    async def _delete_collection(self, request: web.Request, served: Served, target: Target,
+                                 ctx: RequestContext) -> web.StreamResponse:
+        self._verb_allowed(served, "deletecollection")
+        options = await _delete_options(request)
+        if options.get("dryRun"):
+            ctx.dry_run = True
+        flt = parse_filter(served, target.namespace, request.query)
+        _rv, entries = self.store.list_entries(served.key, target.namespace)
+        deleted = []
+        for entry in [e for e in entries if flt.matches(e)]:
+            try:
+                obj, _removed = await self.flow.delete(served, entry.namespace, entry.name, options, ctx)
+            except errors.ApiError as exc:
+                if exc.code == 404:
+                    continue
+                raise
+            deleted.append(obj)
+        info = served.info
+        body = {"kind": info.list_kind, "apiVersion": info.group_version,
+                "metadata": {"resourceVersion": str(self.store.rv)}, "items": deleted}
+        return json_response(orjson.dumps(body))
+
+    # ------------------------------------------------------------ subresources
+    async def _subresource(self, request: web.Request, served: Served, target: Target,
+                           ctx: RequestContext) -> web.StreamResponse:
+        if target.subresource not in served.info.subresources:
+            raise errors.not_found_path()
+        if target.subresource == "status":
+            return await self._status(request, served, target, ctx)
+        handler = subresource_handler(target.subresource)
+        if handler is None:
+            raise errors.method_not_allowed()
+        body = None
+        method = request.method
+        verb = {"GET": "get", "POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}.get(method, "")
+        patch_type = ""
+        if method in ("POST", "PUT", "PATCH") and not request.headers.get("Upgrade"):
+            data = await bodies.read_body(request)
+            if method == "PATCH":
+                patch_type = bodies.media_type(request)
+                body = patching.parse(patch_type, data)
+            elif data:
+                body = bodies.decode_object(data, bodies.media_type(request))
+        call = SubresourceCall(verb=verb, served=served, namespace=target.namespace or "", name=target.name,
+                               subresource=target.subresource, body=body, query=request.query, ctx=ctx,
+                               flow=self.flow, request=request, patch_type=patch_type)
+        result = await handler(call)
+        if isinstance(result, web.StreamResponse):
+            return result
+        code, obj = result
+        return json_response(orjson.dumps(obj), code)
+
+    async def _status(self, request: web.Request, served: Served, target: Target,
+                      ctx: RequestContext) -> web.StreamResponse:
+        method = request.method
+        if method == "GET":
+            return self._get(request, served, target)
+        if method == "PUT":
+            return await self._update(request, served, target, ctx, subresource="status")
+        if method == "PATCH":
+            return await self._patch(request, served, target, ctx, subresource="status")
+        raise errors.method_not_allowed()
+
+
+async def _delete_options(request: web.Request) -> Obj:
+    """DeleteOptions from the body (kubectl) or the query (the Python client)."""
+    data = await bodies.read_body(request)
+    options: Obj = {}
+    if data.strip():
+        options = bodies.decode_object(data, bodies.media_type(request))
+    query = request.query
+    if "gracePeriodSeconds" in query:
+        try:
+            options["gracePeriodSeconds"] = int(query["gracePeriodSeconds"])
+        except ValueError:
+            raise errors.bad_request(f'strconv.ParseInt: parsing "{query["gracePeriodSeconds"]}": '
+                                     "invalid syntax") from None
+    if "propagationPolicy" in query:
+        options["propagationPolicy"] = query["propagationPolicy"]
+    if "orphanDependents" in query:
+        options["orphanDependents"] = query["orphanDependents"] == "true"
+    if query.getall("dryRun", []):
+        options["dryRun"] = query.getall("dryRun")
+    policy = options.get("propagationPolicy")
+    if policy is not None and policy not in ("Orphan", "Background", "Foreground"):
+        raise errors.invalid("DeleteOptions", "", [{
+            "reason": "FieldValueNotSupported", "field": "propagationPolicy",
+            "message": f'Unsupported value: "{policy}": supported values: "Foreground", "Background", "Orphan"'}],
+            "meta.k8s.io")
+    return options
+
+
+def _strict_fields(served: Served, obj: Obj, validation: str) -> None:
+    """fieldValidation=Strict: unknown fields of built-in kinds are a 400 (Warn/Ignore: accepted)."""
+    if validation != "Strict" or served.custom or not served.info.message:
+        return
+    unknown = unknown_fields(obj, served.info.message)
+    if unknown:
+        if len(unknown) == 1:
+            raise errors.bad_request(f'strict decoding error: unknown field "{unknown[0]}"')
+        raise errors.bad_request("strict decoding error: " + ", ".join(f'unknown field "{u}"' for u in unknown))

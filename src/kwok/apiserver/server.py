@@ -1,0 +1,178 @@
+"""Run the API server: open the store, listen on TCP (plain or TLS) and/or a Unix socket, stop cleanly.
+
+Local components reach the server over the Unix socket (mode 0600 is the boundary; no TLS, which
+halves throughput); users and kubectl come over TLS. SIGTERM/SIGINT stop accepting, end the watches,
+flush the store and exit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import ssl
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from kwok.apiserver.app import Server, build_app
+from kwok.apiserver.auth import Authenticator
+from kwok.apiserver.bootstrap import ensure_system_objects
+from kwok.apiserver.catalog import Catalog
+from kwok.apiserver.pending import optional
+from kwok.apiserver.registry import AdmissionPlugin, Obj, admission_chain
+from kwok.apiserver.storage import Store
+from kwok.apiserver.storage.sqlite import SqliteBackend
+
+log = logging.getLogger("kwok.apiserver")
+
+
+@dataclass
+class Options:
+    bind_address: str = "127.0.0.1"
+    port: int | None = None                 # plain HTTP
+    secure_port: int | None = None          # HTTPS
+    unix_socket: str | None = None
+    data_dir: str | None = None             # None: memory only
+    tls_cert_file: str | None = None
+    tls_private_key_file: str | None = None
+    client_ca_file: str | None = None
+    generate_certs: bool = False
+    token_auth_file: str | None = None
+    watch_cache_window: int = 10_000
+    log_requests: bool = False
+    ready_file: str | None = None           # written with the bound ports once serving (for tests/tools)
+    hosts: list[str] = field(default_factory=lambda: ["127.0.0.1", "localhost"])
+
+
+def _admission() -> list[AdmissionPlugin]:
+    try:
+        return admission_chain()
+    except (ImportError, AttributeError):
+        return []
+
+
+def open_store(options: Options, catalog: Catalog) -> Store:
+    """The store with every persisted object indexed (custom resources get the generic fields)."""
+    backend = SqliteBackend(Path(options.data_dir) / "kwok.db") if options.data_dir else None
+    store = Store(backend, window=options.watch_cache_window)
+    strategies = {s.key: s.strategy for s in catalog}
+
+    def fields_of(resource: str) -> Callable[[Obj], dict[str, str]]:
+        strategy = strategies.get(resource)
+        return strategy.field_values if strategy else _generic_fields
+
+    count = store.load(fields_of)
+    log.info("storage: %s objects, resourceVersion %d", count, store.rv)
+    return store
+
+
+def _crd_controller(server: Server) -> Any:
+    """Serve the stored CRDs' resources and follow CRD changes (kwok.apiserver.crd)."""
+    controller_class = optional("kwok.apiserver.crd", "CrdController")
+    if controller_class is None:
+        return None
+    controller = controller_class(server.flow, server.catalog)
+    controller.start()
+    return controller
+
+
+def _generic_fields(obj: Obj) -> dict[str, str]:
+    meta = obj.get("metadata") or {}
+    return {"metadata.name": meta.get("name", ""), "metadata.namespace": meta.get("namespace", "")}
+
+
+def _ssl_context(options: Options) -> ssl.SSLContext | None:
+    if options.secure_port is None:
+        return None
+    cert, key = options.tls_cert_file, options.tls_private_key_file
+    ca = options.client_ca_file
+    if not cert:
+        if not options.data_dir:
+            raise SystemExit("--secure-port needs --tls-cert-file/--tls-private-key-file or --data-dir for "
+                             "--generate-certs")
+        from kwok.apiserver.certs import generate
+
+        ca_path, cert_path, key_path = generate(Path(options.data_dir) / "pki", options.hosts)
+        cert, key, ca = str(cert_path), str(key_path), ca or str(ca_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    if ca:
+        # a client certificate is optional, but verified against the CA when presented
+        context.verify_mode = ssl.CERT_OPTIONAL
+        context.load_verify_locations(ca)
+    return context
+
+
+async def serve(options: Options) -> None:
+    catalog = Catalog.builtin()
+    store = open_store(options, catalog)
+    server = Server(store, catalog, _admission(), Authenticator.from_token_file(options.token_auth_file),
+                    options.log_requests)
+    crds = _crd_controller(server)
+    await ensure_system_objects(server.flow, catalog)
+    app = build_app(server)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=2.0)
+    await runner.setup()
+    ports = await _start_sites(runner, options)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    if options.ready_file:
+        Path(options.ready_file).write_text(" ".join(f"{k}={v}" for k, v in ports.items()) + "\n")
+    log.info("serving %s", ", ".join(f"{k} on {v}" for k, v in ports.items()))
+    try:
+        await stop.wait()
+    finally:
+        log.info("shutting down")
+        if crds is not None:
+            crds.stop()
+        store.close_watches()
+        await runner.cleanup()
+        await store.close()
+
+
+async def _start_sites(runner: web.AppRunner, options: Options) -> dict[str, str]:
+    ports: dict[str, str] = {}
+    if options.port is not None:
+        site = web.TCPSite(runner, options.bind_address, options.port, reuse_address=True)
+        await site.start()
+        ports["http"] = str(_bound_port(site))
+    if options.secure_port is not None:
+        site = web.TCPSite(runner, options.bind_address, options.secure_port, ssl_context=_ssl_context(options),
+                           reuse_address=True)
+        await site.start()
+        ports["https"] = str(_bound_port(site))
+    if options.unix_socket:
+        path = options.unix_socket
+        if os.path.exists(path):
+            os.unlink(path)
+        old = os.umask(0o177)
+        try:
+            usite = web.UnixSite(runner, path)
+            await usite.start()
+        finally:
+            os.umask(old)
+        os.chmod(path, 0o600)
+        ports["unix"] = path
+    return ports
+
+
+def _bound_port(site: web.TCPSite) -> int:
+    server: Any = site._server  # aiohttp keeps the asyncio server here; the port is known only after start
+    return int(server.sockets[0].getsockname()[1])
+
+
+def run(options: Options) -> None:
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+    asyncio.run(serve(options))

@@ -1,0 +1,138 @@
+"""Validation of a PodSpec, shared by Pods and every pod template (ValidatePodSpec, a good subset)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kwok.apiserver.registry import Cause, Obj
+from kwok.apiserver.strategies.fielderrors import (
+    duplicate,
+    invalid,
+    non_negative,
+    not_supported,
+    positive,
+    required,
+)
+from kwok.apiserver.strategies.objectmeta import dns1123_label, dns1123_subdomain, port_name, validate_labels
+
+RESTART_POLICIES = ["Always", "OnFailure", "Never"]
+DNS_POLICIES = ["ClusterFirst", "ClusterFirstWithHostNet", "Default", "None"]
+PULL_POLICIES = ["Always", "IfNotPresent", "Never"]
+PROTOCOLS = ["SCTP", "TCP", "UDP"]
+TOLERATION_OPERATORS = ["Equal", "Exists"]
+TAINT_EFFECTS = ["NoExecute", "NoSchedule", "PreferNoSchedule"]
+
+
+def validate_pod_spec(spec: Any, path: str) -> list[Cause]:
+    if not isinstance(spec, dict):
+        return [required(path)]
+    causes: list[Cause] = []
+    containers = spec.get("containers") or []
+    if not containers:
+        causes.append(required(f"{path}.containers"))
+    names: set[str] = set()
+    for key in ("initContainers", "containers"):
+        for i, c in enumerate(spec.get(key) or []):
+            causes += _validate_container(c, f"{path}.{key}[{i}]", names)
+    causes += _enum(spec, "restartPolicy", RESTART_POLICIES, path)
+    causes += _enum(spec, "dnsPolicy", DNS_POLICIES, path)
+    causes += non_negative(f"{path}.terminationGracePeriodSeconds", spec.get("terminationGracePeriodSeconds"))
+    causes += positive(f"{path}.activeDeadlineSeconds", spec.get("activeDeadlineSeconds"))
+    causes += validate_labels(spec.get("nodeSelector"), f"{path}.nodeSelector")
+    causes += _validate_volumes(spec.get("volumes") or [], f"{path}.volumes")
+    for i, t in enumerate(spec.get("tolerations") or []):
+        causes += _validate_toleration(t, f"{path}.tolerations[{i}]")
+    if spec.get("nodeName"):
+        causes += [invalid(f"{path}.nodeName", spec["nodeName"], m) for m in dns1123_subdomain(spec["nodeName"])]
+    return causes
+
+
+def _enum(obj: Obj, key: str, allowed: list[str], path: str) -> list[Cause]:
+    value = obj.get(key)
+    if value is None:
+        return []
+    if value == "":
+        return [required(f"{path}.{key}")]
+    return [] if value in allowed else [not_supported(f"{path}.{key}", value, allowed)]
+
+
+def _validate_container(c: Any, path: str, names: set[str]) -> list[Cause]:
+    if not isinstance(c, dict):
+        return [invalid(path, c, "must be an object")]
+    causes: list[Cause] = []
+    name = c.get("name") or ""
+    if not name:
+        causes.append(required(f"{path}.name"))
+    else:
+        causes += [invalid(f"{path}.name", name, m) for m in dns1123_label(name)]
+        if name in names:
+            causes.append(duplicate(f"{path}.name", name))
+        names.add(name)
+    if not c.get("image"):
+        causes.append(required(f"{path}.image"))
+    causes += _enum(c, "imagePullPolicy", PULL_POLICIES, path)
+    causes += _enum(c, "terminationMessagePolicy", ["File", "FallbackToLogsOnError"], path)
+    causes += _validate_ports(c.get("ports") or [], f"{path}.ports")
+    return causes
+
+
+def _validate_ports(ports: list[Any], path: str) -> list[Cause]:
+    causes: list[Cause] = []
+    seen: set[str] = set()
+    for i, p in enumerate(ports):
+        p_path = f"{path}[{i}]"
+        port = p.get("containerPort")
+        if port is None:
+            causes.append(required(f"{p_path}.containerPort"))
+        elif not isinstance(port, int) or not 1 <= port <= 65535:
+            causes.append(invalid(f"{p_path}.containerPort", port, "must be between 1 and 65535, inclusive"))
+        causes += _enum(p, "protocol", PROTOCOLS, p_path)
+        name = p.get("name")
+        if name:
+            causes += [invalid(f"{p_path}.name", name, m) for m in port_name(name)]
+            if name in seen:
+                causes.append(duplicate(f"{p_path}.name", name))
+            seen.add(name)
+    return causes
+
+
+def _validate_volumes(volumes: list[Any], path: str) -> list[Cause]:
+    causes: list[Cause] = []
+    names: set[str] = set()
+    for i, v in enumerate(volumes):
+        name = v.get("name") or ""
+        if not name:
+            causes.append(required(f"{path}[{i}].name"))
+            continue
+        causes += [invalid(f"{path}[{i}].name", name, m) for m in dns1123_label(name)]
+        if name in names:
+            causes.append(duplicate(f"{path}[{i}].name", name))
+        names.add(name)
+    return causes
+
+
+def _validate_toleration(t: Obj, path: str) -> list[Cause]:
+    causes = _enum(t, "operator", TOLERATION_OPERATORS, path)
+    if t.get("effect"):
+        causes += _enum(t, "effect", TAINT_EFFECTS, path)
+    if t.get("operator") == "Exists" and t.get("value"):
+        causes.append(invalid(f"{path}.operator", t.get("value"),
+                              "value must be empty when `operator` is 'Exists'"))
+    if t.get("tolerationSeconds") is not None and t.get("effect") != "NoExecute":
+        causes.append(invalid(f"{path}.effect", t.get("effect", ""),
+                              "effect must be 'NoExecute' when `tolerationSeconds` is set"))
+    return causes
+
+
+def validate_template(template: Any, path: str, restart_policies: list[str] | None = None) -> list[Cause]:
+    """A pod template: its labels and spec, and the restart policies the owning controller allows."""
+    if not isinstance(template, dict):
+        return [required(path)]
+    meta = template.get("metadata") or {}
+    causes = validate_labels(meta.get("labels"), f"{path}.metadata.labels")
+    spec = template.get("spec")
+    causes += validate_pod_spec(spec, f"{path}.spec")
+    policy = (spec or {}).get("restartPolicy")
+    if restart_policies and policy not in restart_policies and policy in RESTART_POLICIES:
+        causes.append(not_supported(f"{path}.spec.restartPolicy", policy, restart_policies))
+    return causes

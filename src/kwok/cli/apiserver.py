@@ -1,0 +1,48 @@
+"""`kwok apiserver`: the embedded Kubernetes API server (also `python -m kwok.cli.apiserver`)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+
+@click.command("apiserver", context_settings={"show_default": True})
+@click.option("--bind-address", default="127.0.0.1", help="Address to listen on.")
+@click.option("--port", type=int, default=None, help="Plain HTTP port (0: any free port).")
+@click.option("--secure-port", type=int, default=None, help="HTTPS port (0: any free port).")
+@click.option("--unix-socket", default=None, help="Also listen on this Unix domain socket (mode 0600, no TLS).")
+@click.option("--data-dir", default=None, help="Directory of the durable store (SQLite); memory only if unset.")
+@click.option("--tls-cert-file", default=None, help="Serving certificate (PEM).")
+@click.option("--tls-private-key-file", default=None, help="Key of the serving certificate (PEM).")
+@click.option("--client-ca-file", default=None, help="CA that client certificates are verified against.")
+@click.option("--generate-certs/--no-generate-certs", default=True,
+              help="Without --tls-cert-file, create a CA and serving certificate under <data-dir>/pki.")
+@click.option("--token-auth-file", default=None, help="Bearer tokens: token,user,uid[,\"group1,group2\"] per line.")
+@click.option("--watch-cache-window", type=int, default=10_000,
+              help="Events kept for watches to resume from; older resourceVersions get 410 Expired.")
+@click.option("--ready-file", default=None, help="Write the bound ports here once serving.")
+@click.option("-v", "--v", "verbosity", type=int, default=0, help="Log level: 1+ logs every request.")
+def apiserver(bind_address: str, port: int | None, secure_port: int | None, unix_socket: str | None,
+              data_dir: str | None, tls_cert_file: str | None, tls_private_key_file: str | None,
+              client_ca_file: str | None, generate_certs: bool, token_auth_file: str | None,
+              watch_cache_window: int, ready_file: str | None, verbosity: int) -> None:
+    """Run the Kubernetes-compatible API server."""
+    from kwok.apiserver.server import Options, run
+
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO,
+                        format="%(asctime)s %(levelname).1s %(name)s: %(message)s")
+    if port is None and secure_port is None and unix_socket is None:
+        port = 6443 if not generate_certs else None
+        secure_port = None if port is not None else 6443
+    if secure_port is not None and not tls_cert_file and not generate_certs:
+        raise click.UsageError("--secure-port needs --tls-cert-file and --tls-private-key-file")
+    run(Options(bind_address=bind_address, port=port, secure_port=secure_port, unix_socket=unix_socket,
+                data_dir=data_dir, tls_cert_file=tls_cert_file, tls_private_key_file=tls_private_key_file,
+                client_ca_file=client_ca_file, generate_certs=generate_certs, token_auth_file=token_auth_file,
+                watch_cache_window=watch_cache_window, log_requests=verbosity >= 1, ready_file=ready_file))
+
+
+if __name__ == "__main__":
+    apiserver()

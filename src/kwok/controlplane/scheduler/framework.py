@@ -1,0 +1,174 @@
+"""One scheduling cycle as a pure function: filter the nodes, score the feasible ones, pick one.
+
+Mirrors kube-scheduler's `schedulePod`: only as many feasible nodes are looked for as
+`numFeasibleNodesToFind` allows (all nodes below 100; an adaptive 50%..5% above), starting where the
+previous cycle stopped so that successive pods see different nodes; a pod's nominated node (set
+by preemption) is tried first; ties between the best scores are broken at random with the `rng`
+passed in. The outcome is either a node name or a FitError carrying every node's Status, from
+which the FailedScheduling message is built.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+from kwok.controlplane.resources import PODS
+from kwok.controlplane.scheduler import interpod, scores, spread
+from kwok.controlplane.scheduler.filters import DEFAULT_FILTERS
+from kwok.controlplane.scheduler.nodeinfo import NodeInfo, Snapshot
+from kwok.controlplane.scheduler.podinfo import PodInfo
+from kwok.controlplane.scheduler.status import NO_NODES_AVAILABLE, Status, fit_error_message
+
+MIN_FEASIBLE_NODES = 100
+MIN_FEASIBLE_PERCENTAGE = 5
+
+
+def num_feasible_nodes_to_find(num_nodes: int, percentage: int = 0) -> int:
+    if num_nodes < MIN_FEASIBLE_NODES:
+        return num_nodes
+    if percentage <= 0:
+        percentage = max(50 - num_nodes // 125, MIN_FEASIBLE_PERCENTAGE)
+    return max(num_nodes * percentage // 100, MIN_FEASIBLE_NODES)
+
+
+@dataclass(slots=True)
+class CycleState:
+    """Per-cycle data shared by the plugins (framework.CycleState)."""
+
+    nominated: dict[str, list[PodInfo]] = field(default_factory=dict)
+    affinity: interpod.AffinityState | None = None
+    spread: spread.SpreadState | None = None
+
+    def nominated_extra(self, pod: PodInfo, node: NodeInfo) -> dict[str, int] | None:
+        """Resources of pods nominated to `node` that outrank `pod`: they keep their place."""
+        others = self.nominated.get(node.name)
+        if not others:
+            return None
+        extra: dict[str, int] = {}
+        for other in others:
+            if other.key == pod.key or other.priority < pod.priority:
+                continue
+            extra[PODS] = extra.get(PODS, 0) + 1
+            for name, amount in other.requests.items():
+                extra[name] = extra.get(name, 0) + amount
+        return extra
+
+
+@dataclass(slots=True)
+class FitError:
+    pod: PodInfo
+    num_nodes: int
+    statuses: dict[str, Status]
+    pre_filter_msg: str = ""
+    post_filter_msg: str = ""
+
+    @property
+    def message(self) -> str:
+        if self.num_nodes == 0:
+            return NO_NODES_AVAILABLE
+        return fit_error_message(self.num_nodes, self.statuses, self.pre_filter_msg, self.post_filter_msg)
+
+
+def run_filters(pod: PodInfo, node: NodeInfo, state: CycleState) -> Status | None:
+    for check in DEFAULT_FILTERS:
+        status = check(pod, node, state)
+        if status is not None:
+            return status
+    if state.spread is not None:
+        status = spread.filter_node(pod, node, state.spread)
+        if status is not None:
+            return status
+    if state.affinity is not None:
+        return interpod.filter_node(pod, node, state.affinity)
+    return None
+
+
+class Algorithm:
+    """Holds the round-robin position between cycles; everything else is passed in."""
+
+    def __init__(self, snapshot: Snapshot, rng: random.Random, percentage_of_nodes_to_score: int = 0) -> None:
+        self.snapshot = snapshot
+        self.rng = rng
+        self.percentage = percentage_of_nodes_to_score
+        self.next_start = 0
+
+    def pre_filter(self, pod: PodInfo, nominated: dict[str, list[PodInfo]]) -> CycleState:
+        state = CycleState(nominated=nominated)
+        state.spread = spread.pre_filter(pod, self.snapshot)
+        if interpod.needed(pod, self.snapshot):
+            state.affinity = interpod.pre_filter(pod, self.snapshot)
+        return state
+
+    def schedule(self, pod: PodInfo, nominated: dict[str, list[PodInfo]] | None = None) -> str | FitError:
+        order = self.snapshot.order
+        if not order:
+            return FitError(pod, 0, {})
+        state = self.pre_filter(pod, nominated or {})
+        nominated_node: str = (pod.pod.get("status") or {}).get("nominatedNodeName") or ""
+        if nominated_node in self.snapshot.nodes:
+            if run_filters(pod, self.snapshot.nodes[nominated_node], state) is None:
+                return nominated_node
+        feasible, statuses = self.find_feasible(pod, state)
+        if not feasible:
+            return FitError(pod, len(order), statuses)
+        if len(feasible) == 1:
+            return feasible[0].name
+        return self.select_host(pod, feasible)
+
+    def find_feasible(self, pod: PodInfo, state: CycleState) -> tuple[list[NodeInfo], dict[str, Status]]:
+        order = self.snapshot.order
+        total = len(order)
+        wanted = num_feasible_nodes_to_find(total, self.percentage)
+        feasible: list[NodeInfo] = []
+        statuses: dict[str, Status] = {}
+        start, processed = self.next_start % total, 0
+        for i in range(total):
+            node = order[(start + i) % total]
+            processed += 1
+            status = run_filters(pod, node, state)
+            if status is None:
+                feasible.append(node)
+                if len(feasible) >= wanted:
+                    break
+            else:
+                statuses[node.name] = status
+        self.next_start = (start + processed) % total
+        return feasible, statuses
+
+    def select_host(self, pod: PodInfo, feasible: list[NodeInfo]) -> str:
+        totals = prioritize(pod, self.snapshot, feasible)
+        best_score, best, ties = -1, feasible[0].name, 0
+        for node, score in zip(feasible, totals, strict=True):
+            if score > best_score:
+                best_score, best, ties = score, node.name, 1
+            elif score == best_score:
+                ties += 1
+                if self.rng.randrange(ties) == 0:  # reservoir sampling, as selectHost does
+                    best = node.name
+        return best
+
+
+def prioritize(pod: PodInfo, snapshot: Snapshot, feasible: list[NodeInfo]) -> list[int]:
+    """Weighted sum of the normalized plugin scores for each feasible node."""
+    totals = [scores.least_allocated(pod, n) * scores.WEIGHT_FIT
+              + scores.balanced_allocation(pod, n) * scores.WEIGHT_BALANCED for n in feasible]
+    taint = scores.default_normalize([scores.intolerable_prefer_no_schedule(pod, n) for n in feasible], True)
+    for i, s in enumerate(taint):
+        totals[i] += s * scores.WEIGHT_TAINT_TOLERATION
+    if (pod.spec.get("affinity") or {}).get("nodeAffinity"):
+        affinity = scores.default_normalize([scores.node_affinity_raw(pod, n) for n in feasible], False)
+        for i, s in enumerate(affinity):
+            totals[i] += s * scores.WEIGHT_NODE_AFFINITY
+    topology = interpod.pre_score(pod, snapshot)
+    if topology is not None:
+        normalized = interpod.normalize([interpod.score(n, topology) for n in feasible])
+        for i, s in enumerate(normalized):
+            totals[i] += s * scores.WEIGHT_INTER_POD_AFFINITY
+    spread_state = spread.pre_score(pod, snapshot, feasible)
+    if spread_state is not None:
+        raw = [spread.score(n, spread_state) for n in feasible]
+        normalized = spread.normalize([n.name for n in feasible], raw, spread_state)
+        for i, s in enumerate(normalized):
+            totals[i] += s * scores.WEIGHT_POD_TOPOLOGY_SPREAD
+    return totals

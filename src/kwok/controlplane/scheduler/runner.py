@@ -1,0 +1,284 @@
+"""The scheduler as an API client: informers feed the cache and the queue, one loop schedules.
+
+Like kube-scheduler: pods for this scheduler's name without a node are queued; each cycle runs the
+pure algorithm on the cache; the pod is *assumed* onto the chosen node at once (so the next cycle
+sees the node's new usage) and bound through `pods/binding` in the background; a failed bind
+forgets the assumption and retries. A pod that fits nowhere gets the PodScheduled=False condition,
+a FailedScheduling event, and waits for a cluster change; preemption may evict lower-priority
+pods and nominate the node.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import logging
+import random
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from kwok.client import ApiError, Client, Informer
+from kwok.controlplane.events import EventRecorder
+from kwok.controlplane.scheduler.conditions import failed_condition_patch, gated_condition_patch
+from kwok.controlplane.scheduler.framework import Algorithm, FitError
+from kwok.controlplane.scheduler.nodeinfo import Snapshot
+from kwok.controlplane.scheduler.pdb import DisruptionBudgets
+from kwok.controlplane.scheduler.podinfo import PodInfo, pod_info
+from kwok.controlplane.scheduler.preemption import Candidate, preempt
+from kwok.controlplane.scheduler.queue import SchedulingQueue
+
+log = logging.getLogger("kwok.controlplane.scheduler")
+
+DEFAULT_SCHEDULER_NAME = "default-scheduler"
+TERMINAL_PHASES = ("Succeeded", "Failed")
+
+
+def strip(obj: dict[str, Any]) -> dict[str, Any]:
+    """Informer transform: managedFields are never read and are a large part of a pod."""
+    obj.get("metadata", {}).pop("managedFields", None)
+    return obj
+
+
+class Scheduler:
+    def __init__(self, client: Client, scheduler_names: Iterable[str] = (DEFAULT_SCHEDULER_NAME,),
+                 rng: random.Random | None = None, bind_concurrency: int = 64,
+                 percentage_of_nodes_to_score: int = 0) -> None:
+        self.client = client
+        self.names = frozenset(scheduler_names)
+        self.snapshot = Snapshot()
+        self.algorithm = Algorithm(self.snapshot, rng or random.Random(), percentage_of_nodes_to_score)
+        self.queue = SchedulingQueue()
+        self.pods = client.resource("v1", "pods")
+        self.recorder = EventRecorder(client, next(iter(sorted(self.names))))
+        self.budgets = DisruptionBudgets()
+        self._assumed: set[str] = set()
+        self._nominated: dict[str, dict[str, PodInfo]] = {}
+        self._wake = asyncio.Event()
+        self._binds = asyncio.Semaphore(bind_concurrency)
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.informers = {
+            "nodes": Informer(client.resource("v1", "nodes"), transform=strip),
+            "pods": Informer(self.pods, transform=strip),
+            "namespaces": Informer(client.resource("v1", "namespaces"), transform=strip),
+            "pdbs": Informer(client.resource("policy/v1", "poddisruptionbudgets"), transform=strip),
+        }
+        self.informers["nodes"].add_handler(self.on_node)
+        self.informers["pods"].add_handler(self.on_pod)
+        self.informers["namespaces"].add_handler(self.on_namespace)
+        self.informers["pdbs"].add_handler(self.budgets.on_event)
+        self.scheduled = 0
+        self.attempts = 0
+
+    @property
+    def synced(self) -> bool:
+        return all(i.has_synced for i in self.informers.values())
+
+    # --- informer handlers -------------------------------------------------------------
+
+    def on_node(self, kind: str, node: dict[str, Any], old: dict[str, Any] | None) -> None:
+        if kind == "DELETED":
+            self.snapshot.remove_node(node["metadata"]["name"])
+            return
+        self.snapshot.set_node(node)
+        if old is None or _placement_changed(old, node):
+            self._cluster_changed()
+
+    def on_namespace(self, kind: str, ns: dict[str, Any], old: dict[str, Any] | None) -> None:
+        name = ns["metadata"]["name"]
+        if kind == "DELETED":
+            self.snapshot.namespace_labels.pop(name, None)
+        else:
+            self.snapshot.namespace_labels[name] = ns["metadata"].get("labels") or {}
+
+    def on_pod(self, kind: str, pod: dict[str, Any], old: dict[str, Any] | None) -> None:
+        meta, spec = pod["metadata"], pod.get("spec") or {}
+        key = f"{meta.get('namespace', '')}/{meta['name']}"
+        self._forget_nominated(key)
+        if kind == "DELETED":
+            self.queue.delete(key)
+            self._assumed.discard(key)
+            if key in self.snapshot.pod_node:
+                self.snapshot.remove_pod(key)
+                self._cluster_changed()
+            return
+        node = spec.get("nodeName")
+        if node:
+            self.queue.delete(key)
+            self._assumed.discard(key)
+            if (pod.get("status") or {}).get("phase") in TERMINAL_PHASES:
+                if key in self.snapshot.pod_node:
+                    self.snapshot.remove_pod(key)
+                    self._cluster_changed()
+            else:
+                self.snapshot.add_pod(pod_info(pod), node)
+            return
+        if spec.get("schedulerName", DEFAULT_SCHEDULER_NAME) not in self.names or key in self._assumed:
+            return
+        if meta.get("deletionTimestamp") or (pod.get("status") or {}).get("phase") in TERMINAL_PHASES:
+            self.queue.delete(key)
+            return
+        if spec.get("schedulingGates"):
+            self.queue.delete(key)
+            self._spawn(self._mark_gated(pod))
+            return
+        info = pod_info(pod)
+        nominated = (pod.get("status") or {}).get("nominatedNodeName")
+        if nominated:
+            self._nominated.setdefault(nominated, {})[key] = info
+        self.queue.add(info, time.monotonic())
+        self._wake.set()
+
+    def _forget_nominated(self, key: str) -> None:
+        if self._nominated:
+            for pods in self._nominated.values():
+                pods.pop(key, None)
+
+    def _cluster_changed(self) -> None:
+        self.queue.move_all(time.monotonic())
+        self._wake.set()
+
+    # --- the scheduling loop --------------------------------------------------------------
+
+    async def run(self) -> None:
+        for name, informer in self.informers.items():
+            self._spawn(informer.run(), name=f"informer-{name}")
+        self.recorder.start()
+        for informer in self.informers.values():
+            await informer.wait_synced()
+        log.info("scheduler caches synced: %d nodes, %d pending pods", len(self.snapshot.nodes), len(self.queue))
+        try:
+            await self._loop()
+        finally:
+            await self.stop()
+
+    async def stop(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.recorder.stop()
+
+    async def _loop(self) -> None:
+        batch = 0
+        while True:
+            info = self.queue.pop(time.monotonic())
+            if info is None:
+                self._wake.clear()
+                delay = self.queue.next_wakeup(time.monotonic())
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout=delay if delay is not None else 60.0)
+                except TimeoutError:
+                    pass
+                continue
+            self.schedule_one(info)
+            batch += 1
+            if batch % 16 == 0:
+                await asyncio.sleep(0)  # let informers and binders run
+
+    def schedule_one(self, info: PodInfo) -> None:
+        self.attempts += 1
+        nominated = {n: list(p.values()) for n, p in self._nominated.items() if p}
+        result = self.algorithm.schedule(info, nominated)
+        if isinstance(result, str):
+            self._assume(info, result)
+            return
+        self._failed(info, result, nominated)
+
+    def _assume(self, info: PodInfo, node: str) -> None:
+        bound = copy.copy(info.pod)
+        bound["spec"] = {**info.spec, "nodeName": node}
+        self.snapshot.add_pod(pod_info(bound), node)
+        self.queue.done(info.key)
+        self._assumed.add(info.key)
+        self._spawn(self._bind(info, node))
+
+    async def _bind(self, info: PodInfo, node: str) -> None:
+        body = {"apiVersion": "v1", "kind": "Binding",
+                "metadata": {"name": info.name, "namespace": info.namespace, "uid": info.uid},
+                "target": {"apiVersion": "v1", "kind": "Node", "name": node}}
+        async with self._binds:
+            try:
+                await self._post_binding(info, body)
+            except ApiError as err:
+                self._bind_failed(info, node, err)
+                return
+        self.scheduled += 1
+        self.recorder.event(info.pod, "Normal", "Scheduled",
+                            f"Successfully assigned {info.namespace}/{info.name} to {node}", kind="Pod")
+
+    async def _post_binding(self, info: PodInfo, body: dict[str, Any]) -> None:
+        await self.pods.create(body, info.namespace, subresource="binding")
+
+    def _bind_failed(self, info: PodInfo, node: str, err: ApiError) -> None:
+        self._assumed.discard(info.key)
+        if self.snapshot.pod_node.get(info.key) == node:
+            self.snapshot.remove_pod(info.key)
+        if err.is_not_found or err.is_conflict:
+            log.info("binding %s to %s dropped: %s", info.key, node, err.message)
+            return  # the pod is gone, or was bound/changed meanwhile: its watch event decides
+        log.warning("binding %s to %s failed: %s; retrying", info.key, node, err.message)
+        self.queue.add(info, time.monotonic())
+        self.queue.error(info.key, time.monotonic())
+        self._wake.set()
+
+    def _failed(self, info: PodInfo, error: FitError, nominated: dict[str, list[PodInfo]]) -> None:
+        nominate: str | None = None
+        if error.num_nodes and error.statuses:
+            state = self.algorithm.pre_filter(info, nominated)
+            outcome = preempt(info, self.snapshot, state, error, self.budgets.violated_by)
+            if outcome.candidate is not None:
+                nominate = outcome.candidate.node
+                self._preempt(info, outcome.candidate)
+            else:
+                error.post_filter_msg = outcome.message
+        message = error.message
+        log.info("unable to schedule pod %s: %s", info.key, message)
+        self.recorder.event(info.pod, "Warning", "FailedScheduling", message, kind="Pod")
+        self.queue.unschedulable(info.key, time.monotonic())
+        patch = failed_condition_patch(info.pod, message, time.time(), nominate)
+        if patch is not None:
+            self._spawn(self._patch_status(info, patch))
+
+    def _preempt(self, info: PodInfo, candidate: Candidate) -> None:
+        for victim in candidate.victims:
+            self._spawn(self._evict(info, victim, candidate.node))
+
+    async def _evict(self, preemptor: PodInfo, victim: PodInfo, node: str) -> None:
+        condition = {"type": "DisruptionTarget", "status": "True", "reason": "PreemptionByScheduler",
+                     "message": f"{next(iter(sorted(self.names)))}: preempting to accommodate a higher priority pod"}
+        try:
+            conditions = [c for c in (victim.pod.get("status") or {}).get("conditions") or ()
+                          if c.get("type") != "DisruptionTarget"]
+            await self.pods.patch(victim.name, {"status": {"conditions": [*conditions, condition]}},
+                                  namespace=victim.namespace, subresource="status")
+            await self.pods.delete(victim.name, victim.namespace)
+        except ApiError as err:
+            if not err.is_not_found:
+                log.warning("preempting %s failed: %s", victim.key, err.message)
+            return
+        self.recorder.event(victim.pod, "Normal", "Preempted",
+                            f"Preempted by pod {preemptor.uid} on node {node}", kind="Pod")
+
+    async def _patch_status(self, info: PodInfo, patch: dict[str, Any]) -> None:
+        try:
+            await self.pods.patch(info.name, patch, namespace=info.namespace, subresource="status")
+        except ApiError as err:
+            if not err.is_not_found:
+                log.warning("updating status of %s failed: %s", info.key, err.message)
+
+    async def _mark_gated(self, pod: dict[str, Any]) -> None:
+        patch = gated_condition_patch(pod, time.time())
+        if patch is not None:
+            await self._patch_status(pod_info(pod), patch)
+
+    def _spawn(self, coro: Any, name: str | None = None) -> None:
+        task = asyncio.create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+
+def _placement_changed(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """Whether a node update may let a waiting pod fit (labels, taints, schedulability, size)."""
+    return (old["metadata"].get("labels") != new["metadata"].get("labels")
+            or (old.get("spec") or {}) != (new.get("spec") or {})
+            or (old.get("status") or {}).get("allocatable") != (new.get("status") or {}).get("allocatable"))

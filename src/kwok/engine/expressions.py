@@ -1,0 +1,183 @@
+"""Stage selectors and values computed from the object: matchExpressions, weightFrom, *DurationFrom.
+
+KWOK's rules (pkg/utils/lifecycle, pkg/utils/expression), quirks included:
+* jq `In`: any output equals one of the values, outputs compared as strings, booleans as
+  "true"/"false", integers in decimal; a JSON float never matches. `NotIn` is its negation,
+  `Exists` means some non-null output, `DoesNotExist` none. A runtime error means no output.
+* weightFrom (jq): the first output, a number or an integer string (Go ParseInt, base 0);
+  an empty or unparsable string makes the weight unavailable; no output falls back to `weight`.
+* durationFrom (jq): the first output, an RFC 3339 time (delay = time - now) or a Go duration;
+  an empty or unparsable string is unavailable; no output falls back to the milliseconds.
+  CEL: a Go duration string, a duration, or a number of nanoseconds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from kwok.engine.celexpr import CELContext, CELError, CELProgram
+from kwok.engine.durations import parse_go_duration, parse_rfc3339, to_unix_nanos
+from kwok.engine.jqexpr import JQ
+
+OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
+
+_CACHE_SIZE = 4096
+
+
+class CachedCEL:
+    """A CEL program whose results are cached per object revision (uid, resourceVersion)."""
+
+    __slots__ = ("program", "_cache", "_typed", "_clocked")
+
+    def __init__(self, source: str, self_kind: str | None = None) -> None:
+        self.program = CELProgram(source)
+        self._typed = {"self": self_kind} if self_kind else None
+        self._cache: OrderedDict[tuple[str, str, float], Any] = OrderedDict()
+        # An expression reading the clock or the random source is only cached for one instant.
+        self._clocked = any(name in source for name in _CLOCKED_FUNCTIONS)
+
+    def evaluate(self, obj: Any, ctx: CELContext) -> Any:
+        key = _revision_key(obj, ctx, self._clocked)
+        if key is not None and key in self._cache:
+            return self._cache[key]
+        result = self.program.evaluate({"self": obj}, ctx, self._typed)
+        if key is not None:
+            self._cache[key] = result
+            if len(self._cache) > _CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return result
+
+
+_CLOCKED_FUNCTIONS = ("Now", "now(", "Rand", "SinceSecond")
+
+
+def _revision_key(obj: Any, ctx: CELContext, clocked: bool) -> tuple[str, str, float] | None:
+    meta = obj.get("metadata") if isinstance(obj, Mapping) else None
+    if not isinstance(meta, Mapping):
+        return None
+    uid, rv = meta.get("uid"), meta.get("resourceVersion")
+    if not uid or not rv:
+        return None
+    return (str(uid), str(rv), to_unix_nanos(ctx.now) / 1e9 if clocked else 0.0)
+
+
+@dataclass(frozen=True)
+class JQRequirement:
+    """One jq matchExpression."""
+
+    query: JQ
+    operator: str
+    values: tuple[str, ...]
+
+    def matches(self, obj: Any) -> bool:
+        outputs = self.query.outputs(obj)
+        if self.operator == "Exists":
+            return bool(outputs)
+        if self.operator == "DoesNotExist":
+            return not outputs
+        found = any(_as_selector_string(v) in self.values for v in outputs)
+        return found if self.operator == "In" else not found
+
+
+def _as_selector_string(value: Any) -> str | None:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        return str(value)
+    return None  # floats, lists and objects never equal a value
+
+
+@dataclass(frozen=True)
+class CELRequirement:
+    """One CEL matchExpression; it must yield a bool (an error means no match)."""
+
+    expression: CachedCEL
+
+    def matches(self, obj: Any, ctx: CELContext) -> bool:
+        try:
+            result = self.expression.evaluate(obj, ctx)
+        except CELError:
+            return False
+        return result is True
+
+
+# --- values from the object -------------------------------------------------------------------
+
+UNAVAILABLE = object()
+NO_OUTPUT = object()
+
+
+@dataclass(frozen=True)
+class ValueFrom:
+    """An ExpressionFrom: a jq program or a CEL expression."""
+
+    jq: JQ | None = None
+    cel: CachedCEL | None = None
+
+    def first(self, obj: Any, ctx: CELContext) -> Any:
+        """The first jq output (NO_OUTPUT if none) or the CEL result (UNAVAILABLE on error)."""
+        if self.jq is not None:
+            outputs = self.jq.outputs(obj)
+            return outputs[0] if outputs else NO_OUTPUT
+        assert self.cel is not None
+        try:
+            return self.cel.evaluate(obj, ctx)
+        except CELError:
+            return UNAVAILABLE
+
+
+def weight_from_value(value: Any, from_cel: bool) -> int | None:
+    """weightFrom's output as an int, or None when unavailable."""
+    if isinstance(value, bool):
+        return int(value) if from_cel else None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value)
+    if isinstance(value, dt.timedelta) and from_cel:
+        return int(value.total_seconds() * 1e9)
+    if isinstance(value, str) and not from_cel:
+        return _parse_int_base0(value)
+    return None
+
+
+def _parse_int_base0(text: str) -> int | None:
+    """Go's strconv.ParseInt(s, 0, 64): 0x/0o/0b prefixes, a leading 0 meaning octal, underscores."""
+    sign = -1 if text.startswith("-") else 1
+    body = text[1:] if text[:1] in "+-" else text
+    try:
+        if len(body) > 1 and body[0] == "0" and body[1] in "01234567_":
+            value = int(body[1:], 8)
+        else:
+            value = int(body, 0)
+    except ValueError:
+        return None
+    value *= sign
+    return value if -(2**63) <= value < 2**63 else None
+
+
+def duration_from_value(value: Any, now_ns: int, from_cel: bool) -> int | None:
+    """A *DurationFrom output as nanoseconds, or None when unavailable."""
+    if isinstance(value, str):
+        if not value:
+            return None
+        if not from_cel:
+            try:
+                return parse_rfc3339(value) - now_ns
+            except ValueError:
+                pass
+        try:
+            return parse_go_duration(value)
+        except ValueError:
+            return None
+    if from_cel and isinstance(value, dt.timedelta):
+        return round(value.total_seconds() * 1e9)
+    if from_cel and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return int(value)
+    return None

@@ -1,0 +1,163 @@
+"""StagePlayer: the per-kind pipeline of KWOK's stage controllers (node, pod and generic).
+
+    watch event -> preprocess (match a stage, compute its delay)
+                -> delaying queue (one pending job per object: a newer version cancels and
+                   replaces it, unless it is the very version already pending)
+                -> N play workers (plan the stage's actions with the engine, carry them out)
+
+Only retryable failures (no reply, timeouts, 429, 503) are retried: from the failed action, at
+low priority, after min(1 s * 2^n, 32 min) with 20 % jitter. Anything else is logged once per
+cause and dropped; the object gets another chance at its next change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from kwok.client import ApiError, Resource, object_key
+from kwok.engine.celexpr import CELContext, CELError
+from kwok.engine.gotemplate import TemplateFunc
+from kwok.engine.lifecycle import Lifecycle
+from kwok.engine.stage import Stage
+from kwok.engine.steps import StepError
+from kwok.kubelet.actions import ActionRunner
+from kwok.kubelet.delayqueue import DelayingQueue
+from kwok.kubelet.logonce import LogOnce
+from kwok.kubelet.metrics import Metrics
+
+log = logging.getLogger("kwok.kubelet.player")
+
+_MAX_RETRY_DELAY = 32 * 60.0
+
+
+@dataclass
+class Job:
+    obj: dict[str, Any]
+    stage: Stage
+    rv: str
+    step: int = 0
+    attempts: int = 0
+    actions: list[dict[str, Any]] | None = field(default=None, repr=False)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class StagePlayer:
+    def __init__(
+        self,
+        *,
+        resource: Resource,
+        api_group: str,
+        kind: str,
+        lifecycle: Lifecycle,
+        parallelism: int,
+        funcs: Callable[[dict[str, Any], dt.datetime], Mapping[str, TemplateFunc]],
+        runner: ActionRunner,
+        metrics: Metrics,
+        typed: bool = False,
+        clock: Callable[[], dt.datetime] = utcnow,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.resource = resource
+        self.api_group = api_group
+        self.kind = kind
+        self.lifecycle = lifecycle
+        self.parallelism = parallelism
+        self.queue: DelayingQueue[Job] = DelayingQueue()
+        self._funcs = funcs
+        self._runner = runner
+        self._metrics = metrics
+        self._typed = typed
+        self._clock = clock
+        self._rng = rng or random.Random()
+        self._problems = LogOnce(log)
+
+    def __repr__(self) -> str:
+        return f"StagePlayer({self.api_group} {self.kind})"
+
+    # -- preprocess ---------------------------------------------------------------------------
+
+    def preprocess(self, obj: dict[str, Any]) -> None:
+        """Match `obj` against the stages and (re)schedule its next stage."""
+        key = object_key(obj)
+        rv = str(obj.get("metadata", {}).get("resourceVersion") or "")
+        pending = self.queue.pending(key)
+        if pending is not None and pending.rv == rv and rv:
+            return
+        now = self._clock()
+        ctx = CELContext(now=now, rand=self._rng.random)
+        try:
+            stage = Lifecycle.choose(self.lifecycle.match(obj, ctx), self._rng)
+            if stage is None:
+                return
+            delay = stage.delay(obj, now, self._rng, ctx)
+        except (CELError, ValueError) as err:
+            self._problems.warning(("match", str(err)), "%s %s: cannot match stages: %s", self.kind, key, err)
+            return
+        self.queue.add(key, Job(obj, stage, rv), delay)
+
+    def forget(self, key: str) -> None:
+        self.queue.cancel(key)
+
+    # -- play ---------------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        async with asyncio.TaskGroup() as group:
+            for _ in range(self.parallelism):
+                group.create_task(self._worker())
+
+    async def _worker(self) -> None:
+        while True:
+            key, job = await self.queue.get()
+            try:
+                await self._play(str(key), job)
+            except Exception:  # a bug must not kill the worker
+                log.exception("%s %s: playing stage %s failed", self.kind, key, job.stage.name)
+
+    async def _play(self, key: str, job: Job) -> None:
+        if job.actions is None:
+            try:
+                job.actions = job.stage.plan(job.obj, self._funcs(job.obj, self._clock()), self._typed)
+            except (StepError, CELError, ValueError) as err:
+                self._metrics.stage_played(self.kind, job.stage.name, "error")
+                self._problems.warning(
+                    ("plan", job.stage.name, str(err)), "stage %s on %s %s: %s", job.stage.name, self.kind, key, err
+                )
+                return
+        try:
+            result = await self._runner.run(self.resource, self.api_group, self.kind, job, self._typed)
+        except ApiError as err:
+            self._failed(key, job, err)
+            return
+        self._metrics.stage_played(self.kind, job.stage.name, "ok")
+        if result is not None:
+            self.preprocess(result)  # immediateNextStage
+
+    def _failed(self, key: str, job: Job, err: ApiError) -> None:
+        if err.is_retryable:
+            job.attempts += 1
+            delay = min(2.0 ** (job.attempts - 1), _MAX_RETRY_DELAY) * (1 + 0.2 * self._rng.random())
+            self._problems.warning(("retry", err.reason), "%s %s: %s; retrying", self.kind, key, err)
+            if self.queue.pending(key) is None:  # a newer version supersedes the retry
+                self.queue.add(key, job, delay, weight=1)
+            self._metrics.stage_played(self.kind, job.stage.name, "retry")
+            return
+        self._metrics.stage_played(self.kind, job.stage.name, "error")
+        if err.is_not_found:
+            return  # deleted meanwhile
+        self._problems.warning(
+            ("api", job.stage.name, err.status, err.reason),
+            "stage %s on %s %s: %s",
+            job.stage.name,
+            self.kind,
+            key,
+            err,
+        )

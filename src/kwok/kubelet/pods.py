@@ -1,0 +1,116 @@
+"""PodController: pod stages for pods bound to active nodes, and their IP addresses.
+
+Pods are watched once for all scheduled pods (`spec.nodeName!=`, or `spec.nodeName=<node>` for a
+single node) and indexed by node, so a node that becomes ours (added, or its lease acquired) gets
+its pods re-evaluated from memory instead of a LIST per node.
+
+IPs (KWOK §1.8): from the node's `spec.podCIDRs` (one per family: dual stack), else
+`spec.podCIDR`, else `--cidr`. A pod keeps the IPs it already carries (re-learned after a
+restart before anything is allocated), hostNetwork pods get the node's IPs, and IPs return to
+the pool when the pod is deleted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from kwok.client import Client, Informer, object_key
+from kwok.engine.gotemplate import TemplateFunc
+from kwok.engine.ipam import PodNetwork
+from kwok.engine.lifecycle import Lifecycle
+from kwok.kubelet.actions import ActionRunner
+from kwok.kubelet.metrics import Metrics
+from kwok.kubelet.nodes import NodeController, strip_managed_fields
+from kwok.kubelet.options import KwokOptions
+from kwok.kubelet.player import StagePlayer
+
+log = logging.getLogger("kwok.kubelet.pods")
+
+
+class PodController:
+    def __init__(
+        self,
+        client: Client,
+        options: KwokOptions,
+        lifecycle: Lifecycle,
+        runner: ActionRunner,
+        metrics: Metrics,
+        nodes: NodeController,
+        env: Callable[[dt.datetime], dict[str, TemplateFunc]],
+    ) -> None:
+        self.options = options
+        self.nodes = nodes
+        res = client.resource("v1", "pods")
+        single = options.manage_single_node
+        self.informer = Informer(
+            res,
+            field_selector=f"spec.nodeName={single}" if single else "spec.nodeName!=",
+            transform=strip_managed_fields,
+        )
+        self.informer.add_handler(self._on_event)
+        self.player = StagePlayer(
+            resource=res,
+            api_group="v1",
+            kind="Pod",
+            lifecycle=lifecycle,
+            parallelism=options.pod_play_stage_parallelism,
+            funcs=self._funcs,
+            runner=runner,
+            metrics=metrics,
+            typed=True,
+        )
+        self.network = PodNetwork(options.cidr, options.node_ip, nodes.get)
+        self._ip_funcs = self.network.template_funcs()
+        self.by_node: dict[str, set[str]] = {}
+        self._env = env
+        nodes.on_node_active = self.sync_node
+        nodes.on_node_inactive = self.forget_node
+        metrics.track_managed("Pod", self._count_active)
+        metrics.track_queue("Pod", lambda: len(self.player.queue))
+
+    def _count_active(self) -> int:
+        return sum(len(keys) for node, keys in self.by_node.items() if self.nodes.is_active(node))
+
+    # -- events -------------------------------------------------------------------------------
+
+    def _on_event(self, kind: str, pod: dict[str, Any], old: dict[str, Any] | None) -> None:
+        key = object_key(pod)
+        node = (pod.get("spec") or {}).get("nodeName") or ""
+        if kind == "DELETED":
+            self._deleted(key, node, pod)
+            return
+        self.by_node.setdefault(node, set()).add(key)
+        if not self.nodes.is_active(node):
+            return
+        if kind == "ADDED":
+            self.network.observe_pod(pod)
+        self.player.preprocess(pod)
+
+    def _deleted(self, key: str, node: str, pod: dict[str, Any]) -> None:
+        keys = self.by_node.get(node)
+        if keys is not None:
+            keys.discard(key)
+            if not keys:
+                del self.by_node[node]
+        self.player.forget(key)
+        self.network.forget_pod(pod)
+
+    def sync_node(self, node: str) -> None:
+        """The node became ours: evaluate its pods (as KWOK's re-list of pods on the node)."""
+        for key in list(self.by_node.get(node, ())):
+            pod = self.informer.store.get(key)
+            if pod is not None:
+                self.network.observe_pod(pod)
+                self.player.preprocess(pod)
+
+    def forget_node(self, node: str) -> None:
+        for key in self.by_node.get(node, ()):
+            self.player.forget(key)
+
+    def _funcs(self, pod: dict[str, Any], now: dt.datetime) -> Mapping[str, TemplateFunc]:
+        funcs = self._env(now)
+        funcs.update(self._ip_funcs)
+        return funcs

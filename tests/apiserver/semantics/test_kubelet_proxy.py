@@ -1,0 +1,59 @@
+"""pods/log and pods/exec reach the pod's node kubelet (status.addresses + daemonEndpoints)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.apiserver.harness import ApiServer
+
+from .fake_kubelet import FakeKubelet
+
+
+@pytest.fixture(scope="module")
+def kubelet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeKubelet]:
+    fake = FakeKubelet(tmp_path_factory.mktemp("kubelet")).start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="module")
+def bound_pod(apiserver: ApiServer, kubelet: FakeKubelet) -> str:
+    node = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "fake-node"},
+            "status": {"addresses": [{"type": "InternalIP", "address": "127.0.0.1"}],
+                       "daemonEndpoints": {"kubeletEndpoint": {"Port": kubelet.port}}}}
+    code, body, _ = apiserver.request("POST", "/api/v1/nodes", node)
+    assert code == 201, body
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "logger"},
+           "spec": {"nodeName": "fake-node", "containers": [{"name": "app", "image": "busybox"}]}}
+    code, body, _ = apiserver.request("POST", "/api/v1/namespaces/default/pods", pod)
+    assert code == 201, body
+    return "logger"
+
+
+def test_logs_come_from_the_kubelet(apiserver: ApiServer, bound_pod: str, kubectl_bin: str) -> None:
+    out = apiserver.kubectl(kubectl_bin, "logs", bound_pod).stdout
+    assert out.splitlines() == [f"default/{bound_pod}/app line {i}" for i in (1, 2, 3)]
+    out = apiserver.kubectl(kubectl_bin, "logs", bound_pod, "--tail=1").stdout
+    assert out.splitlines() == [f"default/{bound_pod}/app line 3"]
+
+
+def test_logs_of_an_unknown_container_are_refused(apiserver: ApiServer, bound_pod: str) -> None:
+    code, body, _ = apiserver.request("GET", f"/api/v1/namespaces/default/pods/{bound_pod}/log?container=nope")
+    assert code == 400 and body["message"] == f"container nope is not valid for pod {bound_pod}"
+
+
+def test_exec_streams_through_the_kubelet(apiserver: ApiServer, bound_pod: str, kubectl_bin: str) -> None:
+    result = apiserver.kubectl(kubectl_bin, "exec", bound_pod, "--", "echo", "hi")
+    assert result.stdout == "ran: echo hi\n"
+
+
+def test_unscheduled_pod_has_no_logs(apiserver: ApiServer, workdir: Path) -> None:
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "waiting"},
+           "spec": {"containers": [{"name": "app", "image": "busybox"}]}}
+    apiserver.request("POST", "/api/v1/namespaces/default/pods", pod)
+    code, body, _ = apiserver.request("GET", "/api/v1/namespaces/default/pods/waiting/log")
+    assert code == 400 and "does not have a host assigned" in json.dumps(body)

@@ -1,0 +1,157 @@
+"""Serving: durability across restarts, TLS with client certificates and tokens, the Unix socket, metrics."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import ssl
+import stat
+import subprocess
+import urllib.request
+from pathlib import Path
+
+from tests.apiserver.harness import ApiServer
+
+CM = "/api/v1/namespaces/default/configmaps"
+
+
+def test_restart_keeps_objects_and_continues_resource_versions(tmp_path: Path) -> None:
+    server = ApiServer(tmp_path).start()
+    try:
+        for i in range(20):
+            assert server.request("POST", CM, {"metadata": {"name": f"keep-{i}"}, "data": {"i": str(i)}})[0] == 201
+        assert server.request("DELETE", f"{CM}/keep-0")[0] == 200
+        before = server.request("GET", CM)[1]
+    finally:
+        assert server.stop(signal.SIGTERM) == 0
+    again = ApiServer(tmp_path).start()
+    try:
+        after = again.request("GET", CM)[1]
+        assert after["items"] == before["items"]
+        assert after["metadata"]["resourceVersion"] == before["metadata"]["resourceVersion"]
+        code, created, _ = again.request("POST", CM, {"metadata": {"name": "new"}})
+        assert int(created["metadata"]["resourceVersion"]) > int(before["metadata"]["resourceVersion"])
+    finally:
+        again.stop()
+
+
+def test_acknowledged_writes_survive_a_kill(tmp_path: Path) -> None:
+    server = ApiServer(tmp_path).start()
+    for i in range(30):
+        assert server.request("POST", CM, {"metadata": {"name": f"k-{i}"}})[0] == 201
+    server.stop(signal.SIGKILL)
+    again = ApiServer(tmp_path).start()
+    try:
+        names = {o["metadata"]["name"] for o in again.request("GET", CM)[1]["items"]}
+        assert {f"k-{i}" for i in range(30)} <= names
+    finally:
+        again.stop()
+
+
+def _client_cert(tmp_path: Path, pki: Path, user: str, group: str) -> tuple[Path, Path]:
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    ca_key = serialization.load_pem_private_key((pki / "ca.key").read_bytes(), None)
+    ca = x509.load_pem_x509_certificate((pki / "ca.crt").read_bytes())
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, user),
+                                     x509.NameAttribute(NameOID.ORGANIZATION_NAME, group)]))
+            .issuer_name(ca.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now).not_valid_after(now + dt.timedelta(days=1))
+            .sign(ca_key, hashes.SHA256()))  # type: ignore[arg-type]
+    crt, pem = tmp_path / "client.crt", tmp_path / "client.key"
+    crt.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    pem.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                      serialization.NoEncryption()))
+    return crt, pem
+
+
+def _whoami(port: str, ca: Path, cert: tuple[Path, Path] | None = None, token: str | None = None) -> dict:
+    context = ssl.create_default_context(cafile=str(ca))
+    if cert:
+        context.load_cert_chain(str(cert[0]), str(cert[1]))
+    body = json.dumps({"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"}).encode()
+    req = urllib.request.Request(f"https://127.0.0.1:{port}/apis/authentication.k8s.io/v1/selfsubjectreviews",
+                                 data=body, method="POST", headers={"Content-Type": "application/json"})
+    if token:
+        req.add_header("Authorization", f"Bearer {token}")
+    with urllib.request.urlopen(req, context=context, timeout=10) as resp:
+        return json.loads(resp.read())["status"]["userInfo"]
+
+
+def test_tls_identities_from_certificate_token_or_anonymous(tmp_path: Path) -> None:
+    tokens = tmp_path / "tokens.csv"
+    tokens.write_text('secret-token,alice,uid-1,"dev,ops"\n')
+    server = ApiServer(tmp_path, "--secure-port", "0", "--token-auth-file", str(tokens)).start()
+    try:
+        pki = tmp_path / "data" / "pki"
+        port = server.ports["https"]
+        assert _whoami(port, pki / "ca.crt") == {"username": "system:anonymous", "groups": ["system:unauthenticated"]}
+        cert = _client_cert(tmp_path, pki, "bob", "system:masters")
+        assert _whoami(port, pki / "ca.crt", cert) == {"username": "bob",
+                                                       "groups": ["system:masters", "system:authenticated"]}
+        assert _whoami(port, pki / "ca.crt", token="secret-token")["username"] == "alice"
+    finally:
+        server.stop()
+
+
+def test_unix_socket_is_private_and_serves(tmp_path: Path) -> None:
+    sock = tmp_path / "apiserver.sock"
+    server = ApiServer(tmp_path, "--port", "0", "--unix-socket", str(sock)).start()
+    try:
+        assert stat.S_IMODE(os.stat(sock).st_mode) == 0o600
+        out = subprocess.run(["curl", "-s", "--unix-socket", str(sock), "http://localhost/version"],
+                             capture_output=True, text=True, timeout=10).stdout
+        assert json.loads(out)["gitVersion"] == "v1.36.3"
+    finally:
+        server.stop()
+
+
+def test_metrics_count_requests_and_objects(apiserver: ApiServer) -> None:
+    apiserver.request("GET", "/api/v1/namespaces/default/configmaps/absent")
+    text = apiserver.request("GET", "/metrics")[1]
+    assert 'apiserver_request_total{code="404",group="",resource="configmaps",subresource="",verb="GET",' \
+           'version="v1"}' in text
+    assert 'apiserver_storage_objects{resource="namespaces"} 4.0' in text
+
+
+def _long_running(server: ApiServer) -> float:
+    text = server.request("GET", "/metrics")[1]
+    line = next(x for x in text.splitlines() if x.startswith('apiserver_longrunning_requests{verb="WATCH"}'))
+    return float(line.split()[-1])
+
+
+def test_watch_ends_when_client_disconnects_and_on_sigterm(tmp_path: Path) -> None:
+    import http.client
+    import time
+
+    server = ApiServer(tmp_path).start()
+    try:
+        conns = []
+        for _ in range(3):
+            conn = http.client.HTTPConnection("127.0.0.1", int(server.ports["http"]), timeout=10)
+            conn.request("GET", f"{CM}?watch=true")
+            assert conn.getresponse().status == 200
+            conns.append(conn)
+        assert _long_running(server) == 3
+        conns.pop().close()
+        deadline = time.monotonic() + 10
+        while _long_running(server) != 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _long_running(server) == 2
+        started = time.monotonic()
+        assert server.stop(signal.SIGTERM) == 0
+        assert time.monotonic() - started < 5
+        for conn in conns:   # the open watches were ended cleanly by the shutdown
+            resp = conn.sock.makefile("rb").read()
+            assert resp.endswith(b"0\r\n\r\n")
+    finally:
+        server.stop()

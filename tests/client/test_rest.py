@@ -1,0 +1,142 @@
+"""REST verbs over the real HTTP path (Unix socket, TCP, TLS with client certificates)."""
+
+from __future__ import annotations
+
+import ssl
+import time
+from pathlib import Path
+
+import pytest
+
+from kwok.client import ApiError, Client, ClientConfig
+from kwok.ctl.pki import PKIPaths, write_pki
+from tests.client.conftest import run, serve
+from tests.client.fakeapi import FakeAPI
+
+
+def test_crud_over_unix_socket(sock: Path) -> None:
+    async def scenario() -> None:
+        api = FakeAPI()
+        async with serve(api, unix=sock) as url, Client(ClientConfig(server=url)) as client:
+            pods = client.resource("v1", "pods")
+            created = await pods.create({"metadata": {"name": "p1", "namespace": "ns"}, "spec": {}})
+            assert created["metadata"]["resourceVersion"]
+            patched = await pods.patch("p1", {"status": {"phase": "Running"}}, namespace="ns", subresource="status")
+            assert patched["status"]["phase"] == "Running"
+            assert (await pods.get("p1", namespace="ns"))["status"] == {"phase": "Running"}
+            listed = await pods.list(namespace="ns")
+            assert [i["metadata"]["name"] for i in listed["items"]] == ["p1"]
+            await pods.delete("p1", namespace="ns", grace_period_seconds=0)
+            with pytest.raises(ApiError) as err:
+                await pods.get("p1", namespace="ns")
+            assert err.value.is_not_found and err.value.reason == "NotFound" and not err.value.is_retryable
+        methods = [(m, p) for m, p, _ in api.requests]
+        assert ("PATCH", "/api/v1/namespaces/ns/pods/p1/status") in methods
+        assert ("DELETE", "/api/v1/namespaces/ns/pods/p1") in methods
+
+    run(scenario())
+
+
+def test_errors_carry_the_servers_status(sock: Path) -> None:
+    async def scenario() -> None:
+        api = FakeAPI()
+        async with serve(api, unix=sock) as url, Client(ClientConfig(server=url)) as client:
+            nodes = client.resource("v1", "nodes")
+            await nodes.create({"metadata": {"name": "n"}})
+            with pytest.raises(ApiError) as err:
+                await nodes.create({"metadata": {"name": "n"}})
+            assert err.value.is_already_exists and not err.value.is_conflict
+            assert err.value.message == 'nodes "n" already exists'
+            with pytest.raises(ApiError) as err:  # the fake only takes merge patches
+                await nodes.patch("n", [{"op": "add", "path": "/x", "value": 1}], patch_type="json")
+            assert err.value.status == 415 and err.value.reason == "UnsupportedMediaType"
+            with pytest.raises(ValueError, match="unknown patch type"):
+                await nodes.patch("n", {}, patch_type="yaml")
+
+    run(scenario())
+
+
+def test_429_is_retried_after_the_servers_delay_and_503_without_one_is_not(sock: Path) -> None:
+    async def scenario() -> None:
+        api = FakeAPI()
+        api.fail = [(429, {"Retry-After": "1"})]
+        async with serve(api, unix=sock) as url, Client(ClientConfig(server=url)) as client:
+            nodes = client.resource("v1", "nodes")
+            started = time.monotonic()
+            await nodes.create({"metadata": {"name": "n"}})
+            assert time.monotonic() - started >= 1.0
+            api.fail = [(503, {})]
+            with pytest.raises(ApiError) as err:
+                await nodes.get("n")
+            assert err.value.status == 503 and err.value.is_retryable
+
+    run(scenario())
+
+
+def test_unreachable_server_is_a_retryable_connection_error(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with Client(ClientConfig(server=f"unix://{tmp_path}/none.sock")) as client:
+            with pytest.raises(ApiError) as err:
+                await client.resource("v1", "nodes").list(limit=1)
+            assert err.value.status == 0 and err.value.reason == "ConnectionError" and err.value.is_retryable
+
+    run(scenario())
+
+
+def test_bearer_token_from_kubeconfig_over_tcp(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        api = FakeAPI(token="s3cret")
+        async with serve(api) as url:
+            kubeconfig = tmp_path / "config"
+            kubeconfig.write_text(KUBECONFIG.format(server=url, user="token: s3cret"))
+            async with Client(ClientConfig.load(kubeconfig=str(kubeconfig))) as client:
+                assert (await client.resource("v1", "nodes").list())["items"] == []
+        assert api.requests[0][2]["Authorization"] == "Bearer s3cret"
+
+    run(scenario())
+
+
+def test_client_certificate_over_tls(tmp_path: Path) -> None:
+    pki = PKIPaths(tmp_path / "pki")
+    write_pki(pki)
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cafile=str(pki.ca_crt))
+    tls.load_cert_chain(str(pki.admin_crt), str(pki.admin_key))
+    tls.verify_mode = ssl.CERT_REQUIRED  # a client without our certificate cannot connect at all
+
+    async def scenario() -> None:
+        api = FakeAPI()
+        async with serve(api, tls=tls) as url:
+            user = f"client-certificate: {pki.admin_crt}\n    client-key: {pki.admin_key}"
+            kubeconfig = tmp_path / "config"
+            kubeconfig.write_text(
+                KUBECONFIG.format(server=url, user=user).replace(
+                    "server:", f"certificate-authority: {pki.ca_crt}\n    server:"
+                )
+            )
+            async with Client(ClientConfig.load(kubeconfig=str(kubeconfig))) as client:
+                await client.resource("v1", "nodes").create({"metadata": {"name": "tls"}})
+            async with Client(ClientConfig(server=url, ca_file=str(pki.ca_crt))) as anonymous:
+                with pytest.raises(ApiError) as err:
+                    await anonymous.resource("v1", "nodes").list()
+                assert err.value.status == 0
+        assert ("nodes", "", "tls") in api.objects
+
+    run(scenario())
+
+
+KUBECONFIG = """
+apiVersion: v1
+kind: Config
+current-context: ctx
+clusters:
+- name: c
+  cluster:
+    server: {server}
+users:
+- name: u
+  user:
+    {user}
+contexts:
+- name: ctx
+  context: {{cluster: c, user: u}}
+"""

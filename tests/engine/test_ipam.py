@@ -1,0 +1,86 @@
+"""Pod IP pools: KWOK's allocation order, without its overflow and with stable owners."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from kwok.engine.ipam import IPPool, IPPoolExhausted, PodNetwork, add_cidr, add_ip
+
+
+def test_allocation_starts_at_base_plus_one_and_reuses_released() -> None:
+    pool = IPPool("10.0.0.0/24")
+    assert [pool.allocate(n) for n in "abc"] == ["10.0.0.1", "10.0.0.2", "10.0.0.3"]
+    assert pool.allocate("a") == "10.0.0.1"  # an owner keeps its address
+    pool.release("b")
+    assert pool.allocate("d") == "10.0.0.2"
+
+
+def test_exhaustion_is_an_error_not_an_overflow() -> None:
+    pool = IPPool("10.0.0.0/30")  # .1 and .2 usable; .3 is the broadcast address
+    pool.allocate(1)
+    pool.allocate(2)
+    with pytest.raises(IPPoolExhausted, match="CIDR 10.0.0.0/30 exhausted"):
+        pool.allocate(3)
+
+
+def test_used_addresses_survive_a_restart_and_are_never_handed_out_twice() -> None:
+    pool = IPPool("10.0.0.0/24")
+    assert pool.use("10.0.0.3", "old")
+    assert not pool.use("10.9.0.1", "x")  # outside the CIDR
+    assert [pool.allocate(n) for n in "ab"] == ["10.0.0.1", "10.0.0.2"]
+    assert pool.allocate("c") == "10.0.0.4"
+    assert not pool.use("10.0.0.3", "someone-else")
+
+
+def nodes(**by_name: dict[str, Any]) -> PodNetwork:
+    return PodNetwork("10.0.0.0/24", "192.168.0.1", lambda name: by_name.get(name))
+
+
+def test_dual_stack_node_gives_one_ip_per_family() -> None:
+    net = nodes(n={"spec": {"podCIDRs": ["10.1.0.0/24", "fd00::/64"]}})
+    funcs = net.template_funcs()
+    assert funcs["PodIPsWith"]("n", False, "u", "p", "ns") == ["10.1.0.1", "fd00::1"]
+    assert funcs["PodIPWith"]("n", False, "u", "p", "ns") == "10.1.0.1"  # same pod, same address
+    assert funcs["PodIPWith"]("n", False, "u2", "q", "ns") == "10.1.0.2"
+
+
+def test_node_addresses_and_host_network() -> None:
+    net = nodes(
+        n={
+            "status": {
+                "addresses": [
+                    {"type": "Hostname", "address": "n"},
+                    {"type": "ExternalIP", "address": "2001:db8::1"},
+                    {"type": "InternalIP", "address": "172.16.0.1"},
+                    {"type": "InternalIP", "address": "172.16.0.2"},
+                ]
+            }
+        }
+    )
+    funcs = net.template_funcs()
+    assert funcs["NodeIPsWith"]("n") == ["172.16.0.1", "2001:db8::1"]
+    assert funcs["NodeIPWith"]("unknown") == "192.168.0.1"  # falls back to --node-ip
+    assert funcs["PodIPWith"]("n", True, "u", "p", "ns") == "172.16.0.1"
+    assert funcs["PodIPWith"]("unknown", False, "u", "p", "ns") == "10.0.0.1"  # --cidr
+
+
+def test_observe_and_forget_pods() -> None:
+    net = nodes()
+    pod = {
+        "metadata": {"namespace": "ns", "name": "p", "uid": "u"},
+        "spec": {"nodeName": "n"},
+        "status": {"podIP": "10.0.0.7"},
+    }
+    net.observe_pod(pod)
+    assert net.pod_ips("n", False, "u", "p", "ns") == ["10.0.0.7"]
+    net.forget_pod(pod)
+    assert net.pool("10.0.0.0/24").in_use() == 0
+
+
+def test_scale_helpers() -> None:
+    assert add_cidr("10.0.0.0/24", 1) == "10.0.1.0/24"
+    assert add_cidr("fd00::/64", 2) == "fd00:0:0:2::/64"
+    assert add_ip("192.0.2.1", 5) == "192.0.2.6"
+    assert add_ip("2001:db8::1", 16) == "2001:db8::11"
