@@ -13,6 +13,7 @@ from kwok.api.quantity import (
     ERR_SUFFIX,
     Quantity,
     QuantityError,
+    quantity_from_json,
 )
 
 # input -> (String(), Format)
@@ -214,3 +215,18 @@ def test_float_conversion() -> None:
     assert float(Quantity("100m")) == 0.1
     assert float(Quantity("1Gi")) == 1073741824.0
     assert float(Quantity("1e400")) == float("inf")
+
+
+@pytest.mark.parametrize(("value", "canonical"),
+                         [(" 1", "1"), ("1 ", "1"), (1, "1"), (10, "10"), (-1, "-1"), (0.5, "500m"), (1e21, "1e21"),
+                          ("100m", "100m")])
+def test_from_json_accepts_numbers_and_padded_strings(value: object, canonical: str) -> None:
+    q = quantity_from_json(value)
+    assert q is not None and str(q) == canonical
+
+
+def test_from_json_null_and_bad_types() -> None:
+    assert quantity_from_json(None) is None
+    for bad in (True, [1], {"a": 1}):
+        with pytest.raises(QuantityError):
+            quantity_from_json(bad)

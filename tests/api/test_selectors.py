@@ -252,3 +252,18 @@ def test_label_selector_object_validation_messages() -> None:
     assert causes[2]["message"] == "Forbidden: may not be specified when `operator` is 'Exists' or 'DoesNotExist'"
     assert causes[3]["message"] == 'Invalid value: "Gt": not a valid selector operator'
     assert validate_label_selector({"matchLabels": {"app": "web"}}, "spec.selector") == []
+
+
+def test_field_selector_transform_renames_and_rejects() -> None:
+    def pod_fields(name: str, value: str) -> tuple[str, str]:
+        if name == "spec.host":
+            return "spec.nodeName", value
+        if name not in ("spec.nodeName", "metadata.name"):
+            raise SelectorError(f"field label not supported: {name}")
+        return name, value
+
+    sel = parse_field_selector("spec.host=n1,metadata.name!=x").transform(pod_fields)
+    assert str(sel) == "metadata.name!=x,spec.nodeName=n1"
+    assert sel.matches({"spec.nodeName": "n1", "metadata.name": "y"})
+    with pytest.raises(SelectorError, match="^field label not supported: status.foo$"):
+        parse_field_selector("status.foo=1").transform(pod_fields)

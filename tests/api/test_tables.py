@@ -289,7 +289,8 @@ def test_event_with_series_and_event_time() -> None:
 def test_secrets_serviceaccounts_namespaces_leases() -> None:
     meta = {"name": "x", "creationTimestamp": ago(seconds=45)}
     assert cells("secrets", {"metadata": meta, "type": "Opaque", "data": {"a": "", "b": ""}}) == ["x", "Opaque", 2, "45s"]
-    assert cells("serviceaccounts", {"metadata": meta}) == ["x", 0, "45s"]
+    assert headers("serviceaccounts") == ["Name", "Age"]
+    assert cells("serviceaccounts", {"metadata": meta, "secrets": [{"name": "t"}]}) == ["x", "45s"]
     assert cells("namespaces", {"metadata": meta, "status": {"phase": "Active"}}) == ["x", "Active", "45s"]
     lease = {"metadata": meta, "spec": {"holderIdentity": "kwok-controller"}}
     assert cells("leases", lease, "coordination.k8s.io") == ["x", "kwok-controller", "45s"]

@@ -155,3 +155,26 @@ def test_watch_ends_when_client_disconnects_and_on_sigterm(tmp_path: Path) -> No
             assert resp.endswith(b"0\r\n\r\n")
     finally:
         server.stop()
+
+
+def test_kubectl_over_tls_with_client_certificate(tmp_path: Path, kubectl_bin: str) -> None:
+    server = ApiServer(tmp_path, "--secure-port", "0").start()
+    try:
+        pki = tmp_path / "data" / "pki"
+        cert, key = _client_cert(tmp_path, pki, "bob", "system:masters")
+        kubeconfig = tmp_path / "kubeconfig"
+        kubeconfig.write_text(json.dumps({
+            "apiVersion": "v1", "kind": "Config",
+            "clusters": [{"name": "k", "cluster": {"server": f"https://127.0.0.1:{server.ports['https']}",
+                                                   "certificate-authority": str(pki / "ca.crt")}}],
+            "users": [{"name": "k", "user": {"client-certificate": str(cert), "client-key": str(key)}}],
+            "contexts": [{"name": "k", "context": {"cluster": "k", "user": "k"}}], "current-context": "k"}))
+        base = [kubectl_bin, f"--kubeconfig={kubeconfig}", f"--cache-dir={tmp_path / 'cache'}"]
+        out = subprocess.run([*base, "get", "namespaces", "-o", "name"], capture_output=True, text=True, timeout=30)
+        assert out.returncode == 0, out.stderr
+        assert "namespace/kube-system" in out.stdout.split()
+        who = subprocess.run([*base, "auth", "whoami", "-o", "json"], capture_output=True, text=True, timeout=30)
+        assert who.returncode == 0, who.stderr
+        assert json.loads(who.stdout)["status"]["userInfo"]["username"] == "bob"
+    finally:
+        server.stop()

@@ -2,9 +2,9 @@
 
 Every expected value below was produced by Go's text/template with sprig (the `gotp` binary from
 PyPI, `gotp --text --sprig`, data decoded from JSON), template name "stdin". Parse errors must
-match Go's message exactly; execution errors must match Go's `template: NAME:LINE:` prefix, the
+match Go's message exactly; execution errors must match Go's `template: NAME:LINE:COL:` prefix, the
 `executing "NAME"` part and Go's cause (we do not print Go's `at <node>` context, and report the
-column of the action rather than Go's node offset).
+column of the action's start rather than of the failing field in a few cases, see KNOWN_COLUMN).
 """
 
 from __future__ import annotations
@@ -220,7 +220,11 @@ KNOWN_CAUSE_WORDING = {
     "err_undefined_template": 'template "nope" not defined',
 }
 
-_GO_EXEC = re.compile(r'^template: (\w+):(\d+):\d+: executing "(\w+)"(?: at <.*?>)?: (.*)$', re.S)
+# Go places these errors at the last field of a chain / after the template name; we report the
+# start of the action.
+KNOWN_COLUMN = {"nil_chain_error", "field_on_string_error", "err_undefined_template"}
+
+_GO_EXEC = re.compile(r'^template: (\w+):(\d+):(\d+): executing "(\w+)"(?: at <.*?>)?: (.*)$', re.S)
 
 
 def _render(template: str, data: object) -> dict[str, str]:
@@ -241,8 +245,9 @@ def test_matches_go(case: str, template: str, data: object, go: dict[str, str]) 
     if exec_match is None:  # a parse error: exact
         assert ours["err"] == go["err"]
         return
-    name, line, _, cause = exec_match.groups()
-    assert ours["err"].startswith(f"template: {name}:{line}:")
+    name, line, column, _, cause = exec_match.groups()
+    position = f"template: {name}:{line}:" if case in KNOWN_COLUMN else f"template: {name}:{line}:{column}: "
+    assert ours["err"].startswith(position)
     assert f'executing "{name}"' in ours["err"]
     assert ours["err"].endswith(cause) or KNOWN_CAUSE_WORDING.get(case, "\0") in ours["err"]
 

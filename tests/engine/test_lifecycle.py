@@ -390,3 +390,11 @@ def test_clock_dependent_cel_is_not_cached_across_instants() -> None:
     )
     assert not s.matches(obj, CELContext(now=NOW))
     assert s.matches(obj, CELContext(now=NOW + dt.timedelta(seconds=30)))
+
+
+def test_apply_must_render_a_whole_object() -> None:
+    from kwok.engine import StepError
+
+    s = stage(steps=[{"apply": {"template": "metadata: {name: x}"}}])
+    with pytest.raises(StepError, match="apiVersion and kind"):
+        s.plan(pod(), {})

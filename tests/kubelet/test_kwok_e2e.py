@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import sys
 import ssl
 import urllib.request
 from collections.abc import Iterator
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.kubelet.harness import FAST_STAGES, KUBECTLS, Cluster, condition, stage_file, wait_for
+from tests.kubelet.harness import FAST_STAGES, KUBECTLS, Cluster, Process, condition, stage_file, wait_for
 
 SELECT = "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake"
 
@@ -187,3 +188,36 @@ def test_configuration_errors_exit_1_at_start(cluster: Cluster, tmp_path: Path, 
     proc = cluster.kwok(*argv, name=f"bad-{abs(hash(args))}")
     assert proc.proc.wait(timeout=20) == 1
     assert message in proc.output()
+
+
+def test_an_exhausted_cidr_is_logged_once_and_other_pods_keep_running(cluster: Cluster) -> None:
+    proc = cluster.kwok("--manage-nodes-with-label-selector=e2e=small", config=stage_file(*FAST_STAGES),
+                        name="small")
+    cluster.apply(node("small-1", "10.40.0.0/30", fake=False, labels={"e2e": "small"}))  # 2 usable IPs
+    cluster.apply(*[pod(f"small-{i}", "small-1") for i in range(4)])
+
+    def phases() -> list[str]:
+        return sorted(str((cluster.get("pod", f"small-{i}", "default") or {}).get("status", {}).get("phase"))
+                      for i in range(4))
+
+    wait_for("two pods Running", lambda: phases().count("Running") == 2)
+    assert phases() == ["Pending", "Pending", "Running", "Running"]
+    wait_for("the problem logged", lambda: "exhausted" in proc.output())
+    assert proc.output().count("exhausted") == 1  # once per cause, not once per pod
+
+
+def test_an_api_server_that_comes_up_late_is_waited_for(cluster: Cluster) -> None:
+    late = cluster.workdir / "late.sock"
+    proc = cluster.kwok("--manage-all-nodes", f"--master=unix://{late}", config=stage_file(*FAST_STAGES),
+                        name="late")
+    wait_for("the wait to be logged", lambda: "waiting for the API server" in proc.output())
+    ready = cluster.workdir / "late-ready"
+    apiserver = Process([sys.executable, "-m", "kwok.cli.apiserver", "--unix-socket", str(late),
+                         "--ready-file", str(ready)], cluster.workdir / "late-apiserver.log")
+    try:
+        wait_for("the controller to start", lambda: "controller running" in proc.output(), timeout=20)
+        assert proc.output().count("waiting for the API server") == 1
+        assert proc.proc.poll() is None
+    finally:
+        proc.stop()
+        apiserver.stop()

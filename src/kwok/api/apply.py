@@ -225,35 +225,49 @@ def apply(live: dict[str, Any] | None, applied: dict[str, Any], manager: str, fo
     kind = kind if kind is not None else (live or {}).get("kind")
     _validate(applied, api_version, kind)
     root, types = _types(api_version, str(applied.get("kind", "")), message, resolver)
-    ignored = tuple(ignored)
-    applied = _without_paths(applied, ignored)
-    entries = mf.decode_managed(live)
-    live_plain: Any = mf.without_managed_fields(live) if live is not None else mf.create_baseline(applied, root, types)
-    if live is not None and not entries:
-        entries = _before_first_apply(live_plain, api_version, time, root, types)
-    me = ManagedEntry(manager, "Apply", api_version, time,
-                      mf.recursive_difference(mf.field_set(applied, root, types), ignored), subresource)
-    last = entries.get(me.key)
-    entries[me.key] = me
-    merged = merge(live_plain if live is not None else _ABSENT, applied, root, types)
-    merged = _prune(merged, last, entries, root, types)
-    diff = mf.compare(live_plain, merged, root, types)
-    others = [entry for key, entry in entries.items() if key != me.key]
-    conflicts = _conflicts(others, mf.union(diff.added, diff.modified))
-    if conflicts and not force:
-        allowed = _client_side_apply_fields(live, manager, root, types)
-        if not all(_covered(path, allowed) for _, path in conflicts):
-            raise ApplyConflict(_describe([(e, p) for e, p in conflicts if not _covered(p, allowed)]))
-    for entry in others:
-        taken = _single_paths([path for owner, path in conflicts if owner is entry])
-        entry.fields = mf.difference(mf.difference(entry.fields, taken), diff.removed)
-    me.fields = mf.strip_meta(me.fields)
-    if last is not None and last.time and merged == live_plain:
-        me.time = last.time  # a no-op apply keeps the entry's time
-    entries = {key: entry for key, entry in entries.items() if entry.fields}
-    mf.cap_update_managers(entries)
-    result = mf.with_managed_fields(merged, entries)
+    run = _Apply(live, _without_paths(applied, tuple(ignored)), root, types)
+    result = run.execute(ManagedEntry(manager, "Apply", api_version, time, {}, subresource), force, tuple(ignored))
     return _sync_last_applied(result, live, applied, manager)
+
+
+class _Apply:
+    """One apply: the live object, the configuration and the types to walk them with."""
+
+    def __init__(self, live: dict[str, Any] | None, applied: dict[str, Any], root: Type, types: TypeResolver):
+        self.live, self.applied, self.root, self.types = live, applied, root, types
+        self.entries = mf.decode_managed(live)
+        self.live_plain: Any = (mf.without_managed_fields(live) if live is not None
+                                else mf.create_baseline(applied, root, types))
+
+    def execute(self, me: ManagedEntry, force: bool, ignored: tuple[tuple[str, ...], ...]) -> dict[str, Any]:
+        if self.live is not None and not self.entries:
+            self.entries = _before_first_apply(self.live_plain, me.api_version, me.time or "", self.root, self.types)
+        me.fields = mf.recursive_difference(mf.field_set(self.applied, self.root, self.types), ignored)
+        last = self.entries.get(me.key)
+        self.entries[me.key] = me
+        merged = merge(self.live_plain if self.live is not None else _ABSENT, self.applied, self.root, self.types)
+        merged = _prune(merged, last, self.entries, self.root, self.types)
+        self._take_ownership(me, merged, force)
+        me.fields = mf.strip_meta(me.fields)
+        if last is not None and last.time and merged == self.live_plain:
+            me.time = last.time  # a no-op apply keeps the entry's time
+        entries = {key: entry for key, entry in self.entries.items() if entry.fields}
+        mf.cap_update_managers(entries)
+        return mf.with_managed_fields(merged, entries)
+
+    def _take_ownership(self, me: ManagedEntry, merged: Any, force: bool) -> None:
+        """Raise on conflicts (unless forced or migrating); move taken and removed fields away."""
+        diff = mf.compare(self.live_plain, merged, self.root, self.types)
+        others = [entry for key, entry in self.entries.items() if key != me.key]
+        conflicts = _conflicts(others, mf.union(diff.added, diff.modified))
+        if conflicts and not force:
+            allowed = _client_side_apply_fields(self.live, me.manager, self.root, self.types)
+            refused = [(entry, path) for entry, path in conflicts if not _covered(path, allowed)]
+            if refused:
+                raise ApplyConflict(_describe(refused))
+        for entry in others:
+            taken = _single_paths([path for owner, path in conflicts if owner is entry])
+            entry.fields = mf.difference(mf.difference(entry.fields, taken), diff.removed)
 
 
 def _without_paths(obj: dict[str, Any], paths: tuple[tuple[str, ...], ...]) -> dict[str, Any]:

@@ -12,6 +12,8 @@ Public names:
     float(q), q.sign, q.is_zero
     + - (Quantity), * (int), unary -, comparisons, hash (by value: 1 == 1000m)
     parse_quantity(text) -> Quantity  same as Quantity(text)
+    quantity_from_json(value) -> Quantity | None   a decoded JSON value as UnmarshalJSON takes it:
+                                      a string (spaces trimmed) or a number; null gives None
     QuantityError(ValueError)         message as apimachinery's ErrFormatWrong / ErrSuffix / ErrNumeric
 
 The value is kept exactly as `unscaled * 10**exponent` with Python integers (parsing rounds any
@@ -31,6 +33,7 @@ __all__ = [
     "Quantity",
     "QuantityError",
     "parse_quantity",
+    "quantity_from_json",
 ]
 
 DECIMAL_EXPONENT: Final = "DecimalExponent"   # 12e6
@@ -385,3 +388,17 @@ class Quantity:
 
 def parse_quantity(text: str) -> Quantity:
     return Quantity(text)
+
+
+def quantity_from_json(value: object) -> Quantity | None:
+    """Quantity.UnmarshalJSON on an already decoded value (numbers are accepted unquoted)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return Quantity(value.strip())
+    if isinstance(value, int) and not isinstance(value, bool):
+        return Quantity(str(value))
+    if isinstance(value, float):
+        # repr is the shortest text that reads back as the same float, like the JSON the client sent.
+        return Quantity(repr(value).replace("e+", "e"))
+    raise QuantityError(ERR_FORMAT)

@@ -15,6 +15,7 @@ Public names (the API server, controllers and kwok import these):
         .matches(fields: Mapping[str, str]) -> bool        a missing field counts as ""
         .fields (names used, in apimachinery's order), .empty, .requires_exact_match(name), str(sel)
         .check_supported(names) raises SelectorError("field label not supported: spec.foo")
+        .transform(fn) -> FieldSelector            rewrite (field, value) pairs, as Go's Transform
     parse_field_selector(text) -> FieldSelector
     escape_field_value(value) -> str          backslash, comma and = escaped for a field selector value
     validate_label_selector(obj, path) -> list of causes   metav1validation.ValidateLabelSelector
@@ -615,6 +616,15 @@ class FieldSelector:
         for term in self.terms:
             if term.field not in supported:
                 raise SelectorError(f"field label not supported: {term.field}")
+
+    def transform(self, fn: Callable[[str, str], tuple[str, str]]) -> FieldSelector:
+        """fields.Selector.Transform: rewrite each (field, value), e.g. a kind's `spec.host` alias of
+        `spec.nodeName`; `fn` raises SelectorError to reject a term."""
+        terms = []
+        for term in self.terms:
+            name, value = fn(term.field, term.value)
+            terms.append(FieldTerm(name, term.equal, value))
+        return FieldSelector(terms)
 
     def matches(self, fields: Mapping[str, str]) -> bool:
         for name, equal, value in self.terms:

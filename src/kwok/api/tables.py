@@ -898,7 +898,8 @@ _PRINTERS: dict[tuple[str, str], tuple[tuple[dict[str, Any], ...], Row]] = {
                                              _endpoint_slice_row),
     ("", "configmaps"): (_cols(NAME, ("Data",), AGE), _config_map_row),
     ("", "secrets"): (_cols(NAME, ("Type",), ("Data",), AGE), _secret_row),
-    ("", "serviceaccounts"): (_cols(NAME, ("Secrets",), AGE), _simple(("secrets",), count=True)),
+    # since 1.35 (kubernetes#117160) the unused `secrets` count is no longer printed
+    ("", "serviceaccounts"): (_cols(NAME, AGE), _simple()),
     ("", "events"): (_cols(("Last Seen",), ("Type",), ("Reason",), ("Object",), ("Subobject", "string", _WIDE),
                            ("Source", "string", _WIDE), ("Message",), ("First Seen", "string", _WIDE),
                            ("Count", "string", _WIDE), {**NAME, "priority": _WIDE}), _event_row),

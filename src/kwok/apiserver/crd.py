@@ -20,7 +20,7 @@ import orjson
 from kwok.api import errors
 from kwok.api.schema import ResourceInfo
 from kwok.apiserver.registry import Cause, DeleteDecision, Obj, RequestContext, register
-from kwok.apiserver.strategies.base import KindStrategy, get_path, set_generation
+from kwok.apiserver.strategies.base import KindStrategy, get_path
 from kwok.apiserver.strategies.fielderrors import invalid, not_supported, required
 from kwok.apiserver.strategies.objectmeta import dns1035_label, dns1123_label, dns1123_subdomain
 from kwok.apiserver.strategies.structural import apply_defaults, prune, validate
@@ -32,6 +32,7 @@ PLURAL = "customresourcedefinitions"
 CLEANUP_FINALIZER = "customresourcecleanup.apiextensions.k8s.io"
 _VERBS = ("delete", "deletecollection", "get", "list", "patch", "create", "update", "watch")
 _ROOT_FIELDS = ("apiVersion", "kind", "metadata")
+_METADATA_ONLY = frozenset(_ROOT_FIELDS)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -219,11 +220,10 @@ class CustomResourceStrategy(KindStrategy):
         obj.clear()
         obj.update(apply_defaults(pruned, self.schema))
 
-    def prepare_for_update(self, new: Obj, old: Obj, ctx: RequestContext) -> None:
-        super().prepare_for_update(new, old, ctx)
-        if not self.has_status:
-            # Without a status subresource, a status change is a change like any other.
-            set_generation(new, old, frozenset({"metadata", "apiVersion", "kind"}))
+    @property
+    def not_spec(self) -> frozenset[str]:
+        # Without a status subresource, a status change is a change like any other.
+        return super().not_spec if self.has_status else _METADATA_ONLY
 
     def prepare_for_status_update(self, new: Obj, old: Obj) -> None:
         super().prepare_for_status_update(new, old)
@@ -282,6 +282,7 @@ class CrdController:
         self.start_rv = 0
         self.served: dict[str, list[tuple[str, str, str]]] = {}   # CRD name -> served (group, version, plural)
         self._tasks: set[asyncio.Task[None]] = set()
+        self._cleaning: set[str] = set()   # CRDs whose objects are being deleted
 
     @property
     def key(self) -> str:
@@ -319,8 +320,10 @@ class CrdController:
             self.catalog.remove(*gone)
         self.served[name] = wanted
         deleting = (crd.get("metadata") or {}).get("deletionTimestamp")
-        if deleting and CLEANUP_FINALIZER in (crd["metadata"].get("finalizers") or []):
-            task = asyncio.get_event_loop().create_task(self.cleanup(crd))
+        if deleting and CLEANUP_FINALIZER in (crd["metadata"].get("finalizers") or []) \
+                and name not in self._cleaning:
+            self._cleaning.add(name)
+            task = asyncio.get_running_loop().create_task(self.cleanup(crd))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
@@ -343,6 +346,8 @@ class CrdController:
             await self._lift_finalizer(crd["metadata"]["name"], ctx)
         except Exception:   # noqa: BLE001  retried on the CRD's next change; never kill the loop
             log.exception("cleaning up CRD %s", crd["metadata"]["name"])
+        finally:
+            self._cleaning.discard(crd["metadata"]["name"])
 
     async def _delete_quietly(self, served: Any, entry: Any, ctx: RequestContext) -> None:
         try:

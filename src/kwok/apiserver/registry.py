@@ -13,8 +13,10 @@ Delete:  strategy.delete_decision(obj, options) tells whether to set deletionTim
          a kept object goes away only once strategy.finalized(obj) is true (no metadata.finalizers, and
          for a Namespace no spec.finalizers either) and its grace period is over — check it when marking
          and after every write to an object that has a deletionTimestamp.
-CRDs:    kwok.apiserver.crd.CrdController(flow, catalog).start() once the store is loaded serves every
-         stored CRD and follows CRD writes (stop() at shutdown).
+CRDs:    kwok.apiserver.crd.ensure_started(flow, catalog) once the store is loaded serves every stored
+         CRD and follows CRD writes (until then the first admitted request starts it).
+Start:   besides the system namespaces and PriorityClasses, a real server keeps the `default/kubernetes`
+         Service: kwok.apiserver.strategies.services.kubernetes_service(secure_port) builds it.
 """
 
 from __future__ import annotations

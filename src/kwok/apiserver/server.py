@@ -23,7 +23,7 @@ from kwok.apiserver.app import Server, build_app
 from kwok.apiserver.auth import Authenticator
 from kwok.apiserver.bootstrap import ensure_system_objects
 from kwok.apiserver.catalog import Catalog
-from kwok.apiserver.pending import optional
+from kwok.apiserver.crd import CrdController
 from kwok.apiserver.registry import AdmissionPlugin, Obj, admission_chain
 from kwok.apiserver.storage import Store
 from kwok.apiserver.storage.sqlite import SqliteBackend
@@ -71,12 +71,9 @@ def open_store(options: Options, catalog: Catalog) -> Store:
     return store
 
 
-def _crd_controller(server: Server) -> Any:
+def _crd_controller(server: Server) -> CrdController:
     """Serve the stored CRDs' resources and follow CRD changes (kwok.apiserver.crd)."""
-    controller_class = optional("kwok.apiserver.crd", "CrdController")
-    if controller_class is None:
-        return None
-    controller = controller_class(server.flow, server.catalog)
+    controller = CrdController(server.flow, server.catalog)
     controller.start()
     return controller
 
@@ -130,8 +127,7 @@ async def serve(options: Options) -> None:
         await stop.wait()
     finally:
         log.info("shutting down")
-        if crds is not None:
-            crds.stop()
+        crds.stop()
         store.close_watches()
         await runner.cleanup()
         await store.close()

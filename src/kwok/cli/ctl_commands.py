@@ -115,7 +115,6 @@ def create_cluster(obj: Ctx, kubeconfig: str | None, wait: str, timeout: str, ex
     _ensure_kwok_documents(cfg)
     cluster = obj.cluster()
     wait_s, timeout_s = parse_duration(wait), parse_duration(timeout)
-    log.info("Creating cluster %s", obj.name)
     cluster.create(cfg, _kubeconfig_path(kubeconfig), wait_s, max(timeout_s, wait_s))
     if not obj.dry_run:
         click.echo(f"Cluster is created, context kwok-{obj.name}", err=True)
@@ -446,7 +445,7 @@ def scale_cmd(obj: Ctx, kind: str, name: str | None, replicas: int, params: tupl
         created, deleted = asyncio.run(run())
     except scalemod.ScaleError as e:
         raise ClusterError(str(e)) from None
-    click.echo(f"{kind} {name}: {created} created, {deleted} deleted", err=True)
+    click.echo(f"Scaled {kind} {name!r} to {replicas} ({created} created, {deleted} deleted)", err=True)
 
 
 def _config_documents(obj: Ctx) -> list[dict[str, Any]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 import time
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from kwok.ctl.paths import ClusterPaths
 from kwok.ctl.runtime import process
 
 Say = Callable[[str], None]
+log = logging.getLogger("kwokctl")
 
 _PORT_OPTIONS = {
     comps.APISERVER: "kubeApiserverPort",
@@ -88,6 +90,7 @@ class Cluster:
                 f"processes (--runtime binary) and needs no container engine"
             )
         self._allocate_ports(cfg.options)
+        log.info("Creating cluster %s", self.name)
         if self.dry_run:
             self._print_plan(cfg)
             return

@@ -42,6 +42,7 @@ _GO_WORDING = (
     (r"^unexpected (end|else)$", r"unexpected {{\1}}"),
     (r"template '([^']+)' is not defined", r'template "\1" not defined'),
 )
+_EXEC_POSITION = re.compile(r"^(template: .+?:\d+):(\d+): executing")
 _GOTPL_FUNC_FAILED = re.compile(r"function '([^']+)' failed: ")
 
 
@@ -136,8 +137,7 @@ def go_ne(first: Any, second: Any) -> bool:
 
 # Go evaluates a field on nil or on a non-map as an error ("nil pointer evaluating interface {}.x",
 # "can't evaluate field x in type interface {}"); gotpl quietly yields no value, and would even
-# reach Python attributes of strings (`.name.upper`). Objects here are JSON, so only dicts have
-# fields.
+# reach Python attributes of strings (`.name.upper`). JSON scalars and lists have no fields.
 _gotpl_lookup = ValueAdapter.lookup
 
 
@@ -146,9 +146,9 @@ def _go_lookup(self: ValueAdapter, value: object, field: str) -> object:
         return _gotpl_lookup(self, value, field)
     if value is None or value is UNTYPED_NIL:
         raise TemplateExecutionError(f"nil pointer evaluating interface {{}}.{field}")
-    if isinstance(value, Mapping):
-        return _gotpl_lookup(self, value, field)
-    raise TemplateExecutionError(f"can't evaluate field {field} in type interface {{}}")
+    if isinstance(value, (str, int, float, list, tuple)):
+        raise TemplateExecutionError(f"can't evaluate field {field} in type interface {{}}")
+    return _gotpl_lookup(self, value, field)  # maps, and objects sprig returns (semver, ...)
 
 
 ValueAdapter.lookup = _go_lookup  # type: ignore[method-assign]
@@ -233,6 +233,8 @@ def _syntax_message(name: str, source: str, err: TemplateSyntaxError) -> str:
 def _execution_message(message: str) -> str:
     """Go words a failed function call `error calling NAME: cause`."""
     message = _GOTPL_FUNC_FAILED.sub(lambda m: f"error calling {m.group(1)}: ", message)
+    # Go counts the column from 0 (the byte offset in the line); gotpl from 1.
+    message = _EXEC_POSITION.sub(lambda m: f"{m.group(1)}:{int(m.group(2)) - 1}: executing", message, count=1)
     for pattern, replacement in _GO_WORDING[3:]:
         message = re.sub(pattern, replacement, message)
     return message

@@ -126,7 +126,7 @@ class StagePlayer:
         if job.actions is None:
             try:
                 job.actions = job.stage.plan(job.obj, self._funcs(job.obj, self._clock()), self._typed)
-            except (StepError, CELError, ValueError) as err:
+            except (StepError, CELError, ValueError, RuntimeError) as err:  # incl. a CIDR exhausted
                 self._metrics.stage_played(self.kind, job.stage.name, "error")
                 self._problems.warning(
                     ("plan", job.stage.name, str(err)), "stage %s on %s %s: %s", job.stage.name, self.kind, key, err

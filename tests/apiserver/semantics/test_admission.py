@@ -224,3 +224,20 @@ def test_headless_service_without_selector_is_dual_stack_capable() -> None:
     run(ServiceAllocation(), req, MemoryLookup())
     assert req.obj is not None and req.obj["spec"]["ipFamilyPolicy"] == "RequireDualStack"
     assert req.obj["spec"]["clusterIPs"] == ["None"]
+
+
+def test_default_storage_class_fills_unclassed_claims() -> None:
+    from kwok.apiserver.admission import DefaultStorageClass
+
+    standard = {"metadata": {"name": "standard", "creationTimestamp": "2026-01-01T00:00:00Z",
+                             "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}},
+                "provisioner": "x"}
+    slow = {"metadata": {"name": "slow"}, "provisioner": "x"}
+    lookup = MemoryLookup(("storage.k8s.io", "storageclasses", standard), ("storage.k8s.io", "storageclasses", slow))
+    claim = {"metadata": {"name": "data"}, "spec": {"accessModes": ["ReadWriteOnce"]}}
+    req = admission_request("CREATE", "", "persistentvolumeclaims", claim)
+    run(DefaultStorageClass(), req, lookup)
+    assert claim["spec"]["storageClassName"] == "standard"
+    explicit = {"metadata": {"name": "d2"}, "spec": {"storageClassName": ""}}
+    run(DefaultStorageClass(), admission_request("CREATE", "", "persistentvolumeclaims", explicit), lookup)
+    assert explicit["spec"]["storageClassName"] == ""

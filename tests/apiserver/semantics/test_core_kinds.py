@@ -125,3 +125,29 @@ def test_limit_range_container_item_defaults() -> None:
         {"type": "Container", "max": {"cpu": "1"}, "min": {"memory": "10Mi"}}]}})
     item = obj["spec"]["limits"][0]
     assert item["default"] == {"cpu": "1"} and item["defaultRequest"] == {"cpu": "1", "memory": "10Mi"}
+
+
+def test_events_are_selectable_by_involved_object() -> None:
+    event = {"metadata": {"name": "e", "namespace": "default"}, "reason": "Started", "type": "Normal",
+             "involvedObject": {"kind": "Pod", "name": "web", "namespace": "default", "uid": "u1"}}
+    fields = strategy("", "events").field_values(event)
+    assert (fields["involvedObject.name"], fields["involvedObject.uid"], fields["reason"]) == ("web", "u1", "Started")
+
+
+def test_kubernetes_service_is_valid_with_the_reserved_ip() -> None:
+    from kwok.apiserver.strategies.services import kubernetes_service
+
+    obj, causes = create("", "services", kubernetes_service(6443))
+    assert causes == [] and obj["spec"]["clusterIP"] == "10.96.0.1"
+    assert obj["spec"]["ports"][0]["targetPort"] == 6443
+
+
+def test_hpa_defaults_to_cpu_utilization() -> None:
+    hpa = {"metadata": {"name": "h"}, "spec": {"maxReplicas": 5,
+                                               "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment",
+                                                                  "name": "web"}}}
+    obj, causes = create("autoscaling", "horizontalpodautoscalers", hpa)
+    assert causes == [] and obj["spec"]["minReplicas"] == 1
+    assert obj["spec"]["metrics"][0]["resource"]["target"] == {"type": "Utilization", "averageUtilization": 80}
+    _, causes = create("autoscaling", "horizontalpodautoscalers", {**hpa, "spec": {**hpa["spec"], "minReplicas": 9}})
+    assert messages(causes) == ["spec.maxReplicas: Invalid value: 5: must be greater than or equal to `minReplicas`"]

@@ -124,3 +124,59 @@ class Cluster:
         for proc in self.components:
             proc.stop()
         self.apiserver.stop()
+
+
+def now_rfc3339() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+class FakeKubelet:
+    """Plays the kubelet for bound pods (what kwok's pod stages do): Running and Ready, or a given
+    final phase, and finishes graceful deletions."""
+
+    def __init__(self, api: Api) -> None:
+        self.api = api
+
+    def step(self, namespace: str, phase: str = "Running") -> None:
+        for pod in self.api.items(f"/api/v1/namespaces/{namespace}/pods"):
+            meta, spec, status = pod["metadata"], pod.get("spec") or {}, pod.get("status") or {}
+            path = f"/api/v1/namespaces/{namespace}/pods/{meta['name']}"
+            if not spec.get("nodeName"):
+                continue
+            try:
+                if meta.get("deletionTimestamp"):
+                    self.api.call("DELETE", path, {"kind": "DeleteOptions", "apiVersion": "v1", "gracePeriodSeconds": 0})
+                elif status.get("phase") not in ("Succeeded", "Failed") and status.get("phase") != phase:
+                    ready = "True" if phase == "Running" else "False"
+                    conditions = [{"type": t, "status": ready if t != "PodScheduled" else "True",
+                                   "lastTransitionTime": now_rfc3339()}
+                                  for t in ("PodScheduled", "Initialized", "ContainersReady", "Ready")]
+                    self.api.patch(path + "/status", {"status": {"phase": phase, "conditions": conditions,
+                                                                 "podIP": "10.0.0.1", "startTime": now_rfc3339()}})
+            except ApiError as err:
+                if err.code not in (404, 409):
+                    raise
+
+
+def node(name: str, cpu: str = "4", memory: str = "8Gi", pods: int = 110, **extra: Any) -> dict[str, Any]:
+    allocatable = {"cpu": cpu, "memory": memory, "pods": str(pods)}
+    body: dict[str, Any] = {"apiVersion": "v1", "kind": "Node",
+                            "metadata": {"name": name, "labels": {"kubernetes.io/hostname": name, "type": "kwok"}},
+                            "status": {"allocatable": allocatable, "capacity": allocatable,
+                                       "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady",
+                                                       "lastHeartbeatTime": now_rfc3339(),
+                                                       "lastTransitionTime": now_rfc3339()}]}}
+    for key, value in extra.items():
+        body.setdefault("spec", {})[key] = value
+    return body
+
+
+def create_node(api: Api, body: dict[str, Any]) -> dict[str, Any]:
+    created = api.post("/api/v1/nodes", body)
+    # status is ignored on create by a real API server: write it through the subresource
+    return api.patch(f"/api/v1/nodes/{body['metadata']['name']}/status", {"status": body["status"]}) or created
+
+
+def namespace(api: Api, name: str) -> str:
+    api.post("/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+    return name

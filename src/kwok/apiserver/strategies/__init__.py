@@ -2,6 +2,7 @@
 kwok.apiserver.registry.STRATEGIES (one module per kind family)."""
 
 from kwok.apiserver.strategies import (  # noqa: F401  (registration side effects)
+    autoscaling,
     batch,
     cluster,
     config,

@@ -54,6 +54,11 @@ class KindStrategy(Strategy):
     # Status is reset on create for kinds with a status subresource (controllers write it).
     clear_status_on_create = True
 
+    @property
+    def not_spec(self) -> frozenset[str]:
+        """Top-level fields that are not spec: changing them neither bumps generation nor re-validates."""
+        return _NOT_SPEC
+
     # --- hooks for subclasses -----------------------------------------------------------------
     def default(self, obj: Obj) -> None:
         """Scheme defaults: applied to every object the server decodes (create and update)."""
@@ -89,12 +94,16 @@ class KindStrategy(Strategy):
         super().prepare_for_update(new, old, ctx)
         self.default(new)
         if self.bumps_generation:
-            set_generation(new, old)
+            set_generation(new, old, self.not_spec)
         else:
             new.setdefault("metadata", {}).pop("generation", None)
 
     def validate_update(self, new: Obj, old: Obj) -> list[Cause]:
         causes = validate_object_meta_update(new, old)
+        if not spec_changed(new, old, self.not_spec):
+            # The stored spec passed validation already: status and metadata writes (most writes of a
+            # running cluster: kubelet heartbeats, controller status) skip re-checking it.
+            return causes
         return causes + self.validate_spec(new) + self.validate_spec_update(new, old)
 
     def delete_decision(self, obj: Obj, options: Obj) -> DeleteDecision:

@@ -27,7 +27,7 @@ _PLAIN = [
 ]
 _WITH_SPEC = [
     ("networking.k8s.io", "ingresses"), ("networking.k8s.io", "ingressclasses"),
-    ("networking.k8s.io", "networkpolicies"), ("autoscaling", "horizontalpodautoscalers"),
+    ("networking.k8s.io", "networkpolicies"),
     ("flowcontrol.apiserver.k8s.io", "flowschemas"),
     ("flowcontrol.apiserver.k8s.io", "prioritylevelconfigurations"),
 ]

@@ -186,9 +186,15 @@ def validate_object_meta_update(new: Obj, old: Obj) -> list[Cause]:
             causes.append(immutable(f"metadata.{key}", nm.get(key)))
     if om.get("deletionTimestamp") and nm.get("deletionTimestamp") != om.get("deletionTimestamp"):
         causes.append(immutable("metadata.deletionTimestamp", nm.get("deletionTimestamp")))
-    causes += validate_labels(nm.get("labels"), "metadata.labels")
-    causes += validate_annotations(nm.get("annotations"), "metadata.annotations")
-    causes += validate_owner_references(nm.get("ownerReferences"), "metadata.ownerReferences")
+    # Only what changed is checked again: the stored values passed these checks already.
+    if nm.get("labels") != om.get("labels"):
+        causes += validate_labels(nm.get("labels"), "metadata.labels")
+    if nm.get("annotations") != om.get("annotations"):
+        causes += validate_annotations(nm.get("annotations"), "metadata.annotations")
+    if nm.get("ownerReferences") != om.get("ownerReferences"):
+        causes += validate_owner_references(nm.get("ownerReferences"), "metadata.ownerReferences")
+    if nm.get("finalizers") != om.get("finalizers"):
+        causes += validate_finalizers(nm.get("finalizers"), "metadata.finalizers")
     return causes
 
 

@@ -169,3 +169,16 @@ def keep_allocated(new: Obj, old: Obj) -> None:
     if old.get("healthCheckNodePort") and not new.get("healthCheckNodePort"):
         if new.get("externalTrafficPolicy") == "Local" and new.get("type") == "LoadBalancer":
             new["healthCheckNodePort"] = old["healthCheckNodePort"]
+
+
+KUBERNETES_SERVICE_IP = "10.96.0.1"
+
+
+def kubernetes_service(secure_port: int) -> Obj:
+    """The `default/kubernetes` Service a real API server keeps (first IP of the service range)."""
+    return {"apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": "kubernetes", "namespace": "default",
+                         "labels": {"component": "apiserver", "provider": "kubernetes"}},
+            "spec": {"type": "ClusterIP", "clusterIP": KUBERNETES_SERVICE_IP, "clusterIPs": [KUBERNETES_SERVICE_IP],
+                     "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": secure_port}],
+                     "sessionAffinity": "None"}}
