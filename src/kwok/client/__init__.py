@@ -38,7 +38,8 @@ private modules of this package and is re-exported here):
 Beyond the contract (additive): ClientConfig(server=..., token=..., ca_file=...) can be built
 directly; ClientConfig.load raises ConfigError; a watch ERROR event raises ApiError (410 ->
 .is_gone); ApiError.status == 0 means no reply (reason ConnectionError or Timeout);
-Informer(..., page_size=500, transform=fn) (transform trims objects before they are stored);
+Informer(..., page_size=500, transform=fn, store_transform=fn) (transform trims objects before
+handlers and store see them; store_transform shrinks only what the store keeps);
 Backoff is the exponential backoff with jitter the informers use; object_key(obj) is the store key.
 """
 

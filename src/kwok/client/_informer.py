@@ -47,6 +47,7 @@ class Informer:
         page_size: int | None = 500,
         transform: Transform | None = None,
         backoff: Backoff | None = None,
+        store_transform: Transform | None = None,
     ) -> None:
         self.resource = res
         self.namespace = namespace
@@ -54,6 +55,9 @@ class Informer:
         self.field_selector = field_selector
         self.page_size = page_size
         self.transform = transform  # e.g. drop managedFields before storing (memory at 100k objects)
+        # What the store keeps, when handlers need the whole object but the mirror less of it
+        # (it must keep metadata.name/namespace/resourceVersion); handlers' `old` is that form.
+        self.store_transform = store_transform
         self.store: dict[str, dict[str, Any]] = {}
         self.resource_version = ""
         self._handlers: list[Handler] = []
@@ -129,9 +133,10 @@ class Informer:
             obj = self.transform(obj) if self.transform else obj
             fresh[object_key(obj)] = obj
         old_store, self.store = self.store, {}
+        keep = self.store_transform
         for key, obj in fresh.items():
             old = old_store.pop(key, None)
-            self.store[key] = obj
+            self.store[key] = keep(obj) if keep else obj
             if old is None:
                 await self._dispatch("ADDED", obj, None)
             elif _rv(old) != _rv(obj):
@@ -164,7 +169,7 @@ class Informer:
             await self._dispatch("DELETED", obj, old)
             return
         old = self.store.get(key)
-        self.store[key] = obj
+        self.store[key] = self.store_transform(obj) if self.store_transform else obj
         await self._dispatch("ADDED" if old is None else "MODIFIED", obj, old)
 
     async def _dispatch(self, kind: str, obj: dict[str, Any], old: dict[str, Any] | None) -> None:

@@ -241,3 +241,15 @@ def test_default_storage_class_fills_unclassed_claims() -> None:
     explicit = {"metadata": {"name": "d2"}, "spec": {"storageClassName": ""}}
     run(DefaultStorageClass(), admission_request("CREATE", "", "persistentvolumeclaims", explicit), lookup)
     assert explicit["spec"]["storageClassName"] == ""
+
+
+def test_service_update_keeps_its_own_addresses() -> None:
+    plugin, lookup = ServiceAllocation(), MemoryLookup()
+    created = svc_request("a", type="NodePort")
+    run(plugin, created, lookup)
+    assert created.obj is not None
+    stored = created.obj
+    changed = {**stored, "spec": {**stored["spec"], "ports": [{**stored["spec"]["ports"][0], "targetPort": 9090}]}}
+    update = admission_request("UPDATE", "", "services", changed, old=stored)
+    run(plugin, update, lookup)   # within the pending window: its own IP and port are not "in use"
+    assert update.obj is not None and update.obj["spec"]["clusterIP"] == stored["spec"]["clusterIP"]

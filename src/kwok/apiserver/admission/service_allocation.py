@@ -61,18 +61,20 @@ class ServiceAllocation(AdmissionPlugin):
             return
         others = [s for s in await lookup.list("", "services", None)
                   if (s.get("metadata") or {}).get("uid") != (req.obj.get("metadata") or {}).get("uid")]
-        causes = self._cluster_ip(spec, others) + self._node_ports(spec, others)
+        held = (req.old or {}).get("spec") or {}   # what this Service holds already stays its own
+        causes = self._cluster_ip(spec, others, held) + self._node_ports(spec, others, held)
         if causes:
             raise errors.invalid("Service", req.name, causes)
 
     # ---- cluster IP --------------------------------------------------------------------------
-    def _cluster_ip(self, spec: Obj, others: list[Obj]) -> list[Cause]:
+    def _cluster_ip(self, spec: Obj, others: list[Obj], held: Obj) -> list[Cause]:
         wanted = spec.get("clusterIP") or (spec.get("clusterIPs") or [""])[0]
         if wanted == "None":
             self._families(spec, headless=True)
             spec["clusterIP"], spec["clusterIPs"] = "None", ["None"]
             return []
         used = {(s.get("spec") or {}).get("clusterIP") for s in others} | self.pending_ips.current()
+        used.discard(held.get("clusterIP"))
         if wanted:
             error = self._check_ip(wanted, used)
             if error:
@@ -117,13 +119,14 @@ class ServiceAllocation(AdmissionPlugin):
         raise errors.internal_error("failed to allocate a serviceIP: range is full")
 
     # ---- node ports --------------------------------------------------------------------------
-    def _node_ports(self, spec: Obj, others: list[Obj]) -> list[Cause]:
+    def _node_ports(self, spec: Obj, others: list[Obj], held: Obj) -> list[Cause]:
         if spec.get("type") not in ("NodePort", "LoadBalancer"):
             for port in spec.get("ports") or []:
                 port.pop("nodePort", None)
             return []
         used = {p.get("nodePort") for s in others for p in (s.get("spec") or {}).get("ports") or []}
         used |= self.pending_ports.current()
+        used -= {p.get("nodePort") for p in held.get("ports") or []}
         causes: list[Cause] = []
         for i, port in enumerate(spec.get("ports") or []):
             wanted = port.get("nodePort")

@@ -82,18 +82,26 @@ class Snapshot:
         # pods bound to nodes the scheduler has not seen yet (watch order is not guaranteed)
         self._orphans: dict[str, dict[str, PodInfo]] = {}
         self.namespace_labels: dict[str, dict[str, str]] = {}
-        self.generation = 0  # bumped on every change; lets callers cache per-state decisions
+        self.generation = 0  # bumped on every change that can alter a decision; lets callers cache
+        self.prefer_no_schedule_nodes = 0
+        self.pods_with_affinity = 0
 
     def set_node(self, node: dict[str, Any]) -> None:
-        self.generation += 1
         name = node["metadata"]["name"]
         info = self.nodes.get(name)
         if info is not None:
+            before = (info.labels, info.taints, info.unschedulable, info.allocatable)
+            self.prefer_no_schedule_nodes -= _prefers_no_schedule(info.taints)
             info.set_node(node)
+            self.prefer_no_schedule_nodes += _prefers_no_schedule(info.taints)
+            if before != (info.labels, info.taints, info.unschedulable, info.allocatable):
+                self.generation += 1
             return
+        self.generation += 1
         info = NodeInfo(node)
         self.nodes[name] = info
         self.order.append(info)
+        self.prefer_no_schedule_nodes += _prefers_no_schedule(info.taints)
         for pod in self._orphans.pop(name, {}).values():
             info.add_pod(pod)
 
@@ -102,12 +110,20 @@ class Snapshot:
         info = self.nodes.pop(name, None)
         if info is not None:
             self.order.remove(info)
+            self.prefer_no_schedule_nodes -= _prefers_no_schedule(info.taints)
             self._orphans[name] = info.pods
 
     def add_pod(self, info: PodInfo, node_name: str) -> None:
+        node = self.nodes.get(node_name)
+        if node is not None and self.pod_node.get(info.key) == node_name:
+            old = node.pods.get(info.key)
+            if old is not None and _equivalent(old, info):
+                node.pods[info.key] = info  # a status update: nothing the scheduler counts changed
+                return
         self.generation += 1
         self.remove_pod(info.key)
         self.pod_node[info.key] = node_name
+        self.pods_with_affinity += info.has_affinity_terms
         node = self.nodes.get(node_name)
         if node is not None:
             node.add_pod(info)
@@ -120,10 +136,21 @@ class Snapshot:
             return
         self.generation += 1
         node = self.nodes.get(node_name)
-        if node is not None:
-            node.remove_pod(key)
-        else:
-            self._orphans.get(node_name, {}).pop(key, None)
+        removed = node.remove_pod(key) if node is not None else self._orphans.get(node_name, {}).pop(key, None)
+        if removed is not None:
+            self.pods_with_affinity -= removed.has_affinity_terms
 
     def pods(self) -> list[tuple[PodInfo, NodeInfo]]:
         return [(pod, node) for node in self.order for pod in node.pods.values()]
+
+
+def _prefers_no_schedule(taints: list[dict[str, Any]]) -> int:
+    return int(any(t.get("effect") == "PreferNoSchedule" for t in taints))
+
+
+def _equivalent(old: PodInfo, new: PodInfo) -> bool:
+    """Same footprint on the node: requests, ports, labels and no affinity terms."""
+    return (old.requests == new.requests and old.nonzero_cpu == new.nonzero_cpu
+            and old.nonzero_memory == new.nonzero_memory and old.host_ports == new.host_ports
+            and old.labels == new.labels and not old.has_affinity_terms and not new.has_affinity_terms
+            and old.terminating == new.terminating)
