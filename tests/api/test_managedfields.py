@@ -242,3 +242,10 @@ def test_ignored_fields_are_not_recorded() -> None:
     changed["spec"]["paused"] = True
     after = update_managed_fields(created, changed, "editor", "Update", "apps/v1", T1, ignored=[("status",)])
     assert fields_of(after, "editor") == {"f:spec": {"f:paused": {}}}
+
+
+def test_keyed_items_are_ordered_by_value_not_by_text() -> None:
+    wire = {'k:{"port":8080}': {}, 'k:{"port":443}': {}, 'k:{"port":80}': {}}
+    assert list(encode_fields(decode_fields(wire))) == ['k:{"port":80}', 'k:{"port":443}', 'k:{"port":8080}']
+    values = {'v:"b"': {}, "v:10": {}, 'v:"a"': {}, "v:9": {}}
+    assert list(encode_fields(decode_fields(values))) == ["v:9", "v:10", 'v:"a"', 'v:"b"']

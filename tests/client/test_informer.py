@@ -132,3 +132,25 @@ def test_backoff_grows_exponentially_to_a_cap_with_jitter() -> None:
     assert [b.next_delay() for _ in range(5)] == [1.5, 3.0, 6.0, 7.5, 7.5]
     b.reset()
     assert b.next_delay() == 1.5
+
+
+def test_store_transform_shrinks_the_mirror_while_handlers_see_whole_objects(sock: Path) -> None:
+    async def scenario() -> None:
+        api = FakeAPI()
+        await api.put("nodes", node("a", big="x" * 100))
+        async with serve(api, unix=sock) as url, Client(ClientConfig(server=url)) as client:
+            inf = Informer(client.resource("v1", "nodes"),
+                           store_transform=lambda o: {"metadata": {"name": o["metadata"]["name"],
+                                                                   "resourceVersion": o["metadata"]["resourceVersion"]}})
+            seen: list[Any] = []
+            inf.add_handler(lambda t, o, old: seen.append((t, o["metadata"].get("labels"), old)))
+            task = asyncio.create_task(inf.run())
+            await inf.wait_synced()
+            await api.put("nodes", node("a", big="y"), "MODIFIED")
+            await until(lambda: len(seen) == 2)
+            task.cancel()
+        assert seen[0][:2] == ("ADDED", {"big": "x" * 100})
+        assert seen[1][1] == {"big": "y"} and "labels" not in seen[1][2]["metadata"]
+        assert "labels" not in inf.store["a"]["metadata"]
+
+    run(scenario())

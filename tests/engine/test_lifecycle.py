@@ -94,11 +94,16 @@ def test_new_jq_form_and_cel_expressions() -> None:
     assert not s.matches(pod(status={"phase": "Pending"}), CTX)
 
 
-def test_cel_error_or_non_bool_does_not_match() -> None:
-    assert not stage(
-        selector={"matchExpressions": [{"cel": {"expression": "self.status.phase == 'x'"}}]}
-    ).matches(pod(), CTX)
-    assert not stage(selector={"matchExpressions": [{"cel": {"expression": "'yes'"}}]}).matches(pod(), CTX)
+def test_cel_error_or_non_bool_fails_the_match() -> None:
+    # KWOK aborts matching for the object (no stage at all) when a CEL selector fails.
+    from kwok.engine import CELError
+
+    failing = {"matchExpressions": [{"cel": {"expression": "self.status.phase == 'x'"}}]}
+    with pytest.raises(CELError, match="phase"):
+        stage(kind="Widget", selector=failing).matches({"kind": "Widget", "status": {}}, CTX)
+    assert not stage(selector=failing).matches(pod(), CTX)  # a typed Pod reads phase as ""
+    with pytest.raises(CELError, match="must be a bool"):
+        stage(selector={"matchExpressions": [{"cel": {"expression": "'yes'"}}]}).matches(pod(), CTX)
 
 
 # --- weights and choice ---------------------------------------------------------------------
@@ -111,6 +116,7 @@ def test_weight_from_annotation_with_fallbacks() -> None:
     assert s.weight(pod(metadata={"annotations": {"w": "010"}}), CTX) == 8
     assert s.weight(pod(metadata={"annotations": {"w": ""}}), CTX) is None  # unavailable
     assert s.weight(pod(metadata={"annotations": {"w": "many"}}), CTX) is None
+    assert s.weight(pod(metadata={"annotations": {"w": True}}), CTX) == 7  # other types: static weight
 
 
 def test_choose_follows_kwok_weight_rules() -> None:
@@ -398,3 +404,41 @@ def test_apply_must_render_a_whole_object() -> None:
     s = stage(steps=[{"apply": {"template": "metadata: {name: x}"}}])
     with pytest.raises(StepError, match="apiVersion and kind"):
         s.plan(pod(), {})
+
+
+def test_cel_weight_and_duration() -> None:
+    from kwok.engine import CELError
+
+    s = stage(
+        weightFrom={"cel": {"expression": "size(self.metadata.name) * 2"}},
+        delay={"durationFrom": {"cel": {"expression": "duration('1m') + duration('500ms')"}}},
+    )
+    assert s.weight(pod(), CTX) == 2
+    assert s.delay_range(pod(), NOW) == [60_500_000_000]
+    with pytest.raises(CELError, match="weight"):
+        stage(weightFrom={"cel": {"expression": "'heavy'"}}).weight(pod(), CTX)
+    with pytest.raises(CELError, match="duration"):
+        stage(delay={"durationFrom": {"cel": {"expression": "true"}}}).delay_range(pod(), NOW)
+
+
+def test_unparsable_jq_duration_falls_back_to_milliseconds() -> None:
+    s = stage(
+        delay={
+            "durationMilliseconds": 2000,
+            "durationFrom": {"jq": {"expression": '.metadata.annotations["d"]'}},
+        }
+    )
+    assert s.delay_range(pod(metadata={"annotations": {"d": "soon"}}), NOW) == [2_000_000_000]
+    assert s.delay_range(pod(metadata={"annotations": {"d": ""}}), NOW) is None  # empty: unavailable
+
+
+def test_stage_test_reports_a_failed_match_for_the_object() -> None:
+    from kwok.engine.stagetest import run_stage_test
+
+    stages = StageSet(
+        [stage(kind="Widget", selector={"matchExpressions": [{"cel": {"expression": "self.spec.x"}}]})]
+    )
+    result = run_stage_test(
+        stages, {"apiVersion": "v1", "kind": "Widget", "metadata": {"name": "w"}}, NOW, {}
+    )
+    assert result["stages"] == [] and "spec" in result["error"]

@@ -70,7 +70,7 @@ def test_single_stages_and_heartbeat_stretch() -> None:
 
 
 def _plan_fast(obj: dict, funcs: dict) -> tuple[str, list]:
-    from kwok.engine import CELContext, Lifecycle
+    from kwok.engine import CELContext
 
     stages = StageSet.load(default_stages(["fast"]))
     ctx = CELContext(now=UPSTREAM_TEST_NOW)
@@ -81,22 +81,36 @@ def _plan_fast(obj: dict, funcs: dict) -> tuple[str, list]:
 def test_fast_pod_ready_with_init_containers_sidecars_and_dual_stack() -> None:
     from kwok.engine import PodNetwork, environment_funcs
 
-    node = {"spec": {"podCIDRs": ["10.244.1.0/24", "fd00:1::/64"]},
-            "status": {"addresses": [{"type": "InternalIP", "address": "192.168.1.10"}]}}
+    node = {
+        "spec": {"podCIDRs": ["10.244.1.0/24", "fd00:1::/64"]},
+        "status": {"addresses": [{"type": "InternalIP", "address": "192.168.1.10"}]},
+    }
     network = PodNetwork("10.0.0.0/24", "192.168.0.1", {"n1": node}.get)
     funcs = {**environment_funcs(UPSTREAM_TEST_NOW, UPSTREAM_TEST_NOW, "0.9.0"), **network.template_funcs()}
     pod = {
-        "apiVersion": "v1", "kind": "Pod",
+        "apiVersion": "v1",
+        "kind": "Pod",
         "metadata": {"name": "p", "namespace": "ns", "uid": "u1"},
-        "spec": {"nodeName": "n1", "readinessGates": [{"conditionType": "example.com/gate"}],
-                 "initContainers": [{"name": "init", "image": "i"}, {"name": "proxy", "image": "e", "restartPolicy": "Always"}],
-                 "containers": [{"name": "app", "image": "a", "ports": [{"containerPort": 80}]}]},
+        "spec": {
+            "nodeName": "n1",
+            "readinessGates": [{"conditionType": "example.com/gate"}],
+            "initContainers": [
+                {"name": "init", "image": "i"},
+                {"name": "proxy", "image": "e", "restartPolicy": "Always"},
+            ],
+            "containers": [{"name": "app", "image": "a", "ports": [{"containerPort": 80}]}],
+        },
         "status": {"phase": "Pending"},
     }
     name, (patch,) = _plan_fast(pod, funcs)
     status = patch["data"]["status"]
     assert name == "pod-ready" and patch["type"] == "application/strategic-merge-patch+json"
-    assert [c["type"] for c in status["conditions"]] == ["Initialized", "Ready", "ContainersReady", "example.com/gate"]
+    assert [c["type"] for c in status["conditions"]] == [
+        "Initialized",
+        "Ready",
+        "ContainersReady",
+        "example.com/gate",
+    ]
     init, proxy = status["initContainerStatuses"]
     assert init["state"]["terminated"]["reason"] == "Completed" and "started" not in init
     assert proxy["started"] is True and "running" in proxy["state"]
@@ -107,13 +121,21 @@ def test_fast_pod_ready_with_init_containers_sidecars_and_dual_stack() -> None:
 def test_fast_node_initialize_keeps_what_the_node_reports() -> None:
     from kwok.engine import environment_funcs
 
-    funcs = {**environment_funcs(UPSTREAM_TEST_NOW, UPSTREAM_TEST_NOW, "0.9.0"),
-             "NodeIP": lambda: "10.1.1.1", "NodeName": lambda: "", "NodePort": lambda: 10250}
+    funcs = {
+        **environment_funcs(UPSTREAM_TEST_NOW, UPSTREAM_TEST_NOW, "0.9.0"),
+        "NodeIP": lambda: "10.1.1.1",
+        "NodeName": lambda: "",
+        "NodePort": lambda: 10250,
+    }
     node = {
-        "apiVersion": "v1", "kind": "Node",
+        "apiVersion": "v1",
+        "kind": "Node",
         "metadata": {"name": "n", "creationTimestamp": "2006-01-01T00:00:00Z"},
-        "status": {"capacity": {"cpu": "32", "pods": 110}, "nodeInfo": {"architecture": "arm64"},
-                   "addresses": [{"type": "Hostname", "address": "n"}]},
+        "status": {
+            "capacity": {"cpu": "32", "pods": 110},
+            "nodeInfo": {"architecture": "arm64"},
+            "addresses": [{"type": "Hostname", "address": "n"}],
+        },
     }
     name, (patch,) = _plan_fast(node, funcs)
     status = patch["data"]["status"]
@@ -122,5 +144,7 @@ def test_fast_node_initialize_keeps_what_the_node_reports() -> None:
     assert status["allocatable"] == {"cpu": "1k", "memory": "1Ti", "pods": "1M"}
     assert status["addresses"] == [{"type": "InternalIP", "address": "10.1.1.1"}]  # Hostname already there
     assert status["daemonEndpoints"] == {"kubeletEndpoint": {"Port": 10250}}
-    assert status["nodeInfo"]["architecture"] == "arm64" and status["nodeInfo"]["kubeletVersion"] == "kwok-0.9.0"
+    assert (
+        status["nodeInfo"]["architecture"] == "arm64" and status["nodeInfo"]["kubeletVersion"] == "kwok-0.9.0"
+    )
     assert {c["lastTransitionTime"] for c in status["conditions"]} == {"2006-01-01T00:00:00Z"}

@@ -5,7 +5,14 @@ from __future__ import annotations
 import datetime as dt
 
 from kwok.engine.gotemplate import GoTemplate
-from kwok.engine.templatefuncs import environment_funcs, function_map_for, quote, rfc3339nano, stub_funcs, to_yaml
+from kwok.engine.templatefuncs import (
+    environment_funcs,
+    function_map_for,
+    quote,
+    rfc3339nano,
+    stub_funcs,
+    to_yaml,
+)
 
 
 def render(text: str, data: object, funcs: dict[str, object] | None = None) -> str:
@@ -27,16 +34,24 @@ def test_yaml_with_indent_prefixes_every_line() -> None:
 
 def test_node_conditions_are_the_five_kubelet_conditions() -> None:
     out = render("{{ range NodeConditions }}{{ .type }}={{ .status }};{{ end }}", {})
-    assert out == "Ready=True;MemoryPressure=False;DiskPressure=False;PIDPressure=False;NetworkUnavailable=False;"
+    assert (
+        out
+        == "Ready=True;MemoryPressure=False;DiskPressure=False;PIDPressure=False;NetworkUnavailable=False;"
+    )
 
 
 def test_now_is_rfc3339nano_of_the_given_clock() -> None:
     now = dt.datetime(2024, 2, 3, 4, 5, 6, 120000, tzinfo=dt.UTC)
     funcs = environment_funcs(now, now - dt.timedelta(hours=1), "0.9.0")
-    assert render("{{ Now }} {{ StartTime }} {{ Version }}", {}, funcs) == "2024-02-03T04:05:06.12Z 2024-02-03T03:05:06.12Z 0.9.0"
+    assert (
+        render("{{ Now }} {{ StartTime }} {{ Version }}", {}, funcs)
+        == "2024-02-03T04:05:06.12Z 2024-02-03T03:05:06.12Z 0.9.0"
+    )
     assert rfc3339nano(dt.datetime(2024, 1, 1, tzinfo=dt.UTC)) == "2024-01-01T00:00:00Z"
 
 
 def test_stubs_show_calls_in_go_syntax() -> None:
-    out = render('{{ PodIPWith "n" false "" "p" "" }} {{ index (NodeIPsWith "n") 1 }} {{ Now }}', {}, stub_funcs())
+    out = render(
+        '{{ PodIPWith "n" false "" "p" "" }} {{ index (NodeIPsWith "n") 1 }} {{ Now }}', {}, stub_funcs()
+    )
     assert out == '<PodIPWith("n", false, "", "p", "")> <1 of NodeIPsWith("n")> <Now>'

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
-import sys
 import ssl
+import sys
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path

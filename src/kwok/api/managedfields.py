@@ -65,9 +65,12 @@ def encode_fields(fields: FieldSet) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if MEMBER in fields and len(fields) > 1:
         out[MEMBER] = {}
-    for key in sorted((k for k in fields if k != MEMBER), key=element_order):
+    keys = [k for k in fields if k != MEMBER]
+    # field names sort as plain strings; keys and values need structured-merge-diff's value order
+    keys.sort(key=None if all(k.startswith("f:") for k in keys) else element_order)
+    for key in keys:
         child = fields[key]
-        out[key] = {} if set(child) == {MEMBER} else encode_fields(child)
+        out[key] = {} if len(child) == 1 and MEMBER in child else encode_fields(child)
     return out
 
 
@@ -410,6 +413,11 @@ _ABSENT = object()
 def _compare(old: Any, new: Any, t: Type, resolver: TypeResolver, path: tuple[str, ...], out: Comparison) -> None:
     if old is new or (type(old) is type(new) and old == new):
         return  # most of an object is unchanged by a write: one C-level comparison skips it
+    if path and (old is _ABSENT or new is _ABSENT):
+        # a whole subtree appeared or went away: every path in it, the subtree itself included
+        target = out.added if old is _ABSENT else out.removed
+        _graft(target, path, _every_path(new if old is _ABSENT else old, t, resolver))
+        return
     walk_old, walk_new = _walkable(old, t), _walkable(new, t)
     if not walk_old and not walk_new:
         _compare_leaf(old, new, path, out)
@@ -426,6 +434,29 @@ def _compare(old: Any, new: Any, t: Type, resolver: TypeResolver, path: tuple[st
         insert(out.added, path)
     elif path and new is _ABSENT:
         insert(out.removed, path)
+
+
+def _every_path(value: Any, t: Type, resolver: TypeResolver) -> FieldSet:
+    """The node of a value and all its descendants, each a member (what compare reports)."""
+    node: FieldSet = {MEMBER: {}}
+    if not value or not isinstance(value, dict | list) or is_atomic(value, t):
+        return node
+    if isinstance(value, dict):
+        for name, child in value.items():
+            node["f:" + name] = _every_path(child, resolver.field(t, name)[0], resolver)
+    else:
+        element = t.element or DEDUCED
+        for key, item in list_items(value, t).items():
+            node[key] = _every_path(item, element, resolver)
+    return node
+
+
+def _graft(fields: FieldSet, path: tuple[str, ...], subtree: FieldSet) -> None:
+    node = fields
+    for element in path[:-1]:
+        node = node.setdefault(element, {})
+    existing = node.get(path[-1])
+    node[path[-1]] = union(existing, subtree) if existing else subtree
 
 
 def _compare_leaf(old: Any, new: Any, path: tuple[str, ...], out: Comparison) -> None:
@@ -584,9 +615,30 @@ def _drop_subtree(fields: FieldSet, path: tuple[str, ...]) -> FieldSet:
 
 
 def strip_meta(fields: FieldSet) -> FieldSet:
+    """The set without STRIPPED_PATHS as members (their children, such as labels, stay)."""
+    if not any(path[0] in fields for path in STRIPPED_PATHS):
+        return fields
+    result = dict(fields)
     for path in STRIPPED_PATHS:
-        fields = remove_member(fields, path)
-    return fields
+        node, parent = result, None
+        for element in path[:-1]:
+            parent, node = node, node.get(element, {})
+        leaf = node.get(path[-1])
+        if leaf is None or MEMBER not in leaf:
+            continue
+        trimmed = {k: v for k, v in leaf.items() if k != MEMBER}
+        node = dict(node)
+        if trimmed:
+            node[path[-1]] = trimmed
+        else:
+            del node[path[-1]]
+        if parent is None:
+            result = node
+        else:
+            parent[path[0]] = node
+            if not node:
+                del parent[path[0]]
+    return result
 
 
 def without_managed_fields(obj: Mapping[str, Any]) -> dict[str, Any]:

@@ -184,16 +184,18 @@ def _map_directive(patch: dict[str, Any]) -> dict[str, Any]:
 
 
 def _merge_slice_handler(original: list[Any], patch: list[Any], struct: _Struct, strategy: str,
-                         merge_key: str, is_delete_list: bool) -> list[Any]:
+                         merge_key: str, is_delete_list: bool, backing: list[Any] | None = None) -> list[Any]:
     # A deletion list works the same whatever the field's strategy.
     if strategy == "merge" or is_delete_list:
-        return _merge_slice(original, patch, struct, merge_key, is_delete_list)
+        return _merge_slice(original, patch, struct, merge_key, is_delete_list, backing)
     replaced: list[Any] = _as_decoded(patch)
     return replaced
 
 
 def _merge_slice(original: list[Any], patch: list[Any], struct: _Struct, merge_key: str,
-                 is_delete_list: bool) -> list[Any]:
+                 is_delete_list: bool, backing: list[Any] | None = None) -> list[Any]:
+    """Merge two lists. `backing`, when given, starts as a copy of `original` and ends as Go's view of
+    the original slice after the merge wrote through it (see _GoBacking)."""
     if not original and not patch:
         return original
     kind = _slice_element_kind(original, patch)
@@ -204,8 +206,10 @@ def _merge_slice(original: list[Any], patch: list[Any], struct: _Struct, merge_k
     else:
         if not merge_key:
             raise PatchError("cannot merge lists without merge key for struct")
-        original, patch = _merge_special_elements(original, patch, merge_key)
-        merged = _merge_plain_elements(original, patch, merge_key, struct)
+        go = _GoBacking(backing if backing is not None else list(original))
+        patch, replacement = _merge_special_elements(go, patch, merge_key)
+        original = replacement if replacement is not None else go.view()
+        merged = _merge_plain_elements(original, patch, merge_key, struct, go if replacement is None else None)
     if merge_key:
         in_patch, server_only = _partition_maps(merged, patch, merge_key)
     else:
@@ -213,8 +217,37 @@ def _merge_slice(original: list[Any], patch: list[Any], struct: _Struct, merge_k
     return _normalize_element_order(in_patch, server_only, patch, original, merge_key, kind)
 
 
-def _merge_special_elements(original: list[Any], patch: list[Any], merge_key: str) -> tuple[list[Any], list[Any]]:
-    """Handle list items carrying `$patch`: delete removes by key, replace drops the original."""
+class _GoBacking:
+    """The array behind a Go slice, as the merge writes through it.
+
+    Go deletes list items with `append(s[:i], s[i+1:]...)`, which shifts the later items left in the
+    same array, and appends new items into the slots freed at the end. Another variable that still
+    holds the original slice (full length) then sees that shuffled array, and `$setElementOrder`
+    uses exactly such a variable as the live order; results (the order of containers after
+    `kubectl apply`) depend on it.
+    """
+
+    def __init__(self, items: list[Any]) -> None:
+        self.items = items          # mutated in place: the caller may hold it as the aliased view
+        self.length = len(items)
+
+    def view(self) -> list[Any]:
+        return self.items[: self.length]
+
+    def delete(self, index: int) -> None:
+        self.items[index: self.length - 1] = self.items[index + 1: self.length]
+        self.length -= 1
+
+    def append(self, item: Any) -> None:
+        if self.length < len(self.items):
+            self.items[self.length] = item
+            self.length += 1
+
+
+def _merge_special_elements(go: _GoBacking, patch: list[Any], merge_key: str) -> tuple[list[Any], list[Any] | None]:
+    """Handle list items carrying `$patch`: delete removes by key, replace drops the original.
+
+    Returns the patch without those items, and the list replacing the original for `replace`."""
     plain: list[Any] = []
     replace = False
     for item in patch:
@@ -225,29 +258,33 @@ def _merge_special_elements(original: list[Any], patch: list[Any], merge_key: st
         if directive == "delete":
             if merge_key not in item:
                 raise _no_merge_key(item, merge_key)
-            original = [o for o in original if not (merge_key in o and _go_equal(o[merge_key], item[merge_key]))]
+            while (index := _find_by_key(go.view(), merge_key, item[merge_key])) is not None:
+                go.delete(index)
         elif directive == "replace":
             replace = True
         elif directive == "merge":
             raise PatchError("merging lists cannot yet be specified in the patch")
         else:
             raise PatchError(f"unknown patch type: {_go_s(directive)} in map: {go_format(item)}")
-    return (plain, []) if replace else (original, plain)
+    return ([], plain) if replace else (plain, None)
 
 
-def _merge_plain_elements(original: list[Any], patch: list[Any], merge_key: str, struct: _Struct) -> list[Any]:
-    # A new list: in Go the caller's view of `original` does not see the appended items, and the
-    # ordering step depends on that.
-    original = list(original)
+def _merge_plain_elements(original: list[Any], patch: list[Any], merge_key: str, struct: _Struct,
+                          go: _GoBacking | None) -> list[Any]:
+    # A new list: the caller's `original` must not see the appended items (only Go's backing does).
+    merged = list(original)
     for item in patch:
         if merge_key not in item:
             raise _no_merge_key(item, merge_key)
-        index = _find_by_key(original, merge_key, item[merge_key])
+        index = _find_by_key(merged, merge_key, item[merge_key])
         if index is None:
-            original.append(_as_decoded(item))
+            added = _as_decoded(item)
+            merged.append(added)
+            if go is not None:
+                go.append(added)
         else:
-            original[index] = _merge_map(original[index], item, struct)
-    return original
+            merged[index] = _merge_map(merged[index], item, struct)
+    return merged
 
 
 def _find_by_key(items: list[Any], merge_key: str, value: Any) -> int | None:
@@ -313,16 +350,18 @@ def _merge_set_element_orders(original: dict[str, Any], patch: dict[str, Any], s
         _validate_order(patch_list, order, merge_key)
         if not found_original and not found_patch:
             continue
+        live = original_list
         if found_original and found_patch:
-            merged = _merge_slice_handler(original[list_key], patch[list_key], sub, strategy, merge_key, False)
+            live = list(original_list)    # Go's originalFieldValue: it sees the merge's writes
+            merged = _merge_slice_handler(original[list_key], patch[list_key], sub, strategy, merge_key, False, live)
         else:
             merged = original_list if found_original else patch_list
         if merge_key:
             in_order, server_only = _partition_maps(merged, order, merge_key)
         else:
             in_order, server_only = _partition_scalars(merged, order)
-        kind = _slice_element_kind(original_list, patch_list)
-        ordered = _normalize_element_order(in_order, server_only, order, original_list, merge_key, kind)
+        kind = _slice_element_kind(live, patch_list)
+        ordered = _normalize_element_order(in_order, server_only, order, live, merge_key, kind)
         original[list_key] = ordered if found_original else _fresh(ordered)
         patch.pop(list_key, None)
 

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -104,7 +105,7 @@ def create() -> None:
 @click.option("--kube-admission/--no-kube-admission", default=None)
 @click.option("--kube-version", default=None, hidden=True)
 @click.pass_obj
-def create_cluster(obj: Ctx, kubeconfig: str | None, wait: str, timeout: str, extra_args: tuple[str, ...],
+def create_cluster(obj: Ctx, /, kubeconfig: str | None, wait: str, timeout: str, extra_args: tuple[str, ...],
                    **flags: Any) -> None:
     """Creates a cluster."""
     cfg = cfgmod.load_config(cfgmod.default_config_paths(obj.configs))
@@ -184,7 +185,7 @@ def _ensure_kwok_documents(cfg: cfgmod.ClusterConfig) -> None:
     kinds = {d.get("kind") for d in cfg.documents}
     if "Stage" in kinds or "Stage" in cfg.options["enableCRDs"]:
         return
-    from kwok.engine import default_stages  # type: ignore[attr-defined]
+    from kwok.engine import default_stages
 
     lease = int(cfg.options["nodeLeaseDurationSeconds"]) > 0
     cfg.documents.extend(default_stages(["node-fast", "pod-fast"], lease=lease,
@@ -322,7 +323,7 @@ def get_kubeconfig(obj: Ctx, user: str, groups: tuple[str, ...], host: str, inse
     click.echo(yaml.dump(config, Dumper=yaml.CSafeDumper, sort_keys=False), nl=False)
 
 
-def _print_table(rows: list[tuple[str, ...]]) -> None:
+def _print_table(rows: Sequence[tuple[str, ...]]) -> None:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
         click.echo("   ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())

@@ -116,7 +116,7 @@ def test(
     funcs = stage_test_funcs(when, __version__, stub_functions)
     results = [run_stage_test(stage_set, obj, when, funcs) for obj in objects]
     click.echo(_render(results, output), nl=False)
-    if any("error" in s for r in results for s in r["stages"]):
+    if any("error" in r or any("error" in s for s in r["stages"]) for r in results):
         sys.exit(1)
 
 
@@ -139,6 +139,8 @@ def _text(result: dict[str, Any]) -> str:
     name = f"{result['namespace']}/{result['name']}" if result.get("namespace") else result["name"]
     stages = result["stages"]
     lines = [f"{result['kind']} {name} ({result['apiGroup']}): {len(stages)} possible stage(s)"]
+    if "error" in result:
+        lines.append(f"  error: {result['error']}")
     for entry in stages:
         lines.append(
             f"  stage {entry['stage']}: weight {entry['weight']}, delay {_delay_text(entry.get('delay'))}"

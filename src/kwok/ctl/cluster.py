@@ -130,8 +130,14 @@ class Cluster:
         server = f"{'https' if secure else 'http'}://127.0.0.1:{port}"
         return kubeconfig.cluster_kubeconfig(self.paths.context, server, self.paths.pki if secure else None)
 
-    def _print_plan(self, cfg: cfgmod.ClusterConfig) -> None:
-        self.say(f"mkdir -p {self.paths.root}")
+    def _print_plan(self, cfg: cfgmod.ClusterConfig, install: bool = True) -> None:
+        p = self.paths
+        if install:
+            self.say(f"mkdir -p {p.root} {p.data} {p.logs} {p.pids}")
+            if cfg.options["securePort"]:
+                self.say(f"# generate the CA and admin certificate in {p.pki.dir}")
+            self.say(f"# write {p.config} (KwokctlConfiguration, KwokConfiguration, Stages)")
+            self.say(f"# write {p.kubeconfig} and {p.internal_kubeconfig}")
         for c in self.components(cfg):
             log = self.paths.log_file(c.name)
             self.say(f"{c.shell()} >{log} 2>&1 &")
@@ -172,7 +178,7 @@ class Cluster:
         cfg = self.load()
         components = self.components(cfg)
         if self.dry_run:
-            self._print_plan(cfg)
+            self._print_plan(cfg, install=False)
             return
         stale = [c for c in components if process.status(self.paths, c.name) == "Running"]
         todo = [c for c in components if c not in stale]

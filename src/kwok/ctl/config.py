@@ -110,7 +110,7 @@ def load_documents(path: Path) -> list[dict[str, Any]]:
     try:
         docs = list(yaml.load_all(text, Loader=yaml.CSafeLoader))
     except yaml.YAMLError as e:
-        raise ConfigError(f"{path}: invalid YAML: {e}") from None
+        raise ConfigError(f"{path}:{yaml_error(e)}") from None
     out = []
     for i, doc in enumerate(docs):
         if doc is None:
@@ -119,6 +119,14 @@ def load_documents(path: Path) -> list[dict[str, Any]]:
             raise ConfigError(f"{path}: document {i + 1}: expected an object with a \"kind\"")
         out.append(doc)
     return out
+
+
+def yaml_error(e: yaml.YAMLError) -> str:
+    """PyYAML's multi-line message as one `LINE:COL: invalid YAML: problem` line."""
+    mark = getattr(e, "problem_mark", None)
+    where = f"{mark.line + 1}:{mark.column + 1}:" if mark is not None else ""
+    problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+    return f"{where} invalid YAML: {problem}"
 
 
 _CTL_FIELDS = {"apiVersion", "kind", "metadata", "options", "componentsPatches", "components", "status"}

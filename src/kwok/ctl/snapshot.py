@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 from kwok.client import ApiError, Client
+from kwok.ctl.config import yaml_error
 
 # KWOK's default --filter list, in restore order (owners before what they own).
 DEFAULT_FILTER = (
@@ -137,7 +138,7 @@ def read_documents(path: Path) -> list[dict[str, Any]]:
     try:
         docs = [d for d in yaml.load_all(io.BytesIO(data), Loader=yaml.CSafeLoader) if d]
     except yaml.YAMLError as e:
-        raise SnapshotError(f"{path}: invalid YAML: {e}") from None
+        raise SnapshotError(f"{path}:{yaml_error(e)}") from None
     return [d for d in docs if isinstance(d, dict) and "kind" in d and "apiVersion" in d]
 
 
@@ -170,23 +171,23 @@ async def restore_k8s(client: Client, docs: list[dict[str, Any]]) -> int:
 async def _create(client: Client, doc: dict[str, Any], old_to_new: dict[str, str],
                   cache: dict[tuple[str, str], tuple[str, bool]]) -> str | None:
     meta = doc["metadata"]
-    for key in _SERVER_SET:
-        meta.pop(key, None)
+    for field in _SERVER_SET:
+        meta.pop(field, None)
     refs = [dict(r, uid=old_to_new[r["uid"]]) for r in meta.get("ownerReferences") or [] if r.get("uid") in old_to_new]
     if refs:
         meta["ownerReferences"] = refs
     else:
         meta.pop("ownerReferences", None)
-    key = (doc["apiVersion"], doc["kind"])
-    if key not in cache:
+    cache_key = (doc["apiVersion"], doc["kind"])
+    if cache_key not in cache:
         gv = doc["apiVersion"]
         found = await client.request("GET", f"/api/{gv}" if "/" not in gv else f"/apis/{gv}")
         assert isinstance(found, dict)
         match = next((r for r in found.get("resources") or [] if r["kind"] == doc["kind"] and "/" not in r["name"]), None)
         if match is None:
             raise SnapshotError(f"the server does not serve {doc['kind']} in {gv}")
-        cache[key] = (match["name"], bool(match.get("namespaced")))
-    plural, namespaced = cache[key]
+        cache[cache_key] = (match["name"], bool(match.get("namespaced")))
+    plural, namespaced = cache[cache_key]
     api = client.resource(doc["apiVersion"], plural)
     try:
         out = await api.create(doc, namespace=meta.get("namespace") if namespaced else None)

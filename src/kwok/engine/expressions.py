@@ -5,10 +5,11 @@ KWOK's rules (pkg/utils/lifecycle, pkg/utils/expression), quirks included:
   "true"/"false", integers in decimal; a JSON float never matches. `NotIn` is its negation,
   `Exists` means some non-null output, `DoesNotExist` none. A runtime error means no output.
 * weightFrom (jq): the first output, a number or an integer string (Go ParseInt, base 0);
-  an empty or unparsable string makes the weight unavailable; no output falls back to `weight`.
+  an empty or unparsable string makes the weight unavailable; no output, or another type,
+  falls back to `weight`. CEL: an int (double, bool, duration accepted), else an error.
 * durationFrom (jq): the first output, an RFC 3339 time (delay = time - now) or a Go duration;
-  an empty or unparsable string is unavailable; no output falls back to the milliseconds.
-  CEL: a Go duration string, a duration, or a number of nanoseconds.
+  an empty string is unavailable; no output or anything else falls back to the milliseconds.
+  CEL: a Go duration string, a duration, or a number of nanoseconds, else an error.
 """
 
 from __future__ import annotations
@@ -95,56 +96,102 @@ def _as_selector_string(value: Any) -> str | None:
 
 @dataclass(frozen=True)
 class CELRequirement:
-    """One CEL matchExpression; it must yield a bool (an error means no match)."""
+    """One CEL matchExpression. It must yield a bool; an error (or another type) raises
+    CELError, and KWOK then matches no stage at all for this object."""
 
     expression: CachedCEL
 
     def matches(self, obj: Any, ctx: CELContext) -> bool:
-        try:
-            result = self.expression.evaluate(obj, ctx)
-        except CELError:
-            return False
-        return result is True
+        result = self.expression.evaluate(obj, ctx)
+        if not isinstance(result, bool):
+            raise CELError(
+                f"{self.expression.program.source}: the result must be a bool, got {type(result).__name__}"
+            )
+        return result
 
 
 # --- values from the object -------------------------------------------------------------------
 
-UNAVAILABLE = object()
-NO_OUTPUT = object()
+DEFAULT = object()  # "use the static value" (weight / durationMilliseconds)
 
 
 @dataclass(frozen=True)
 class ValueFrom:
-    """An ExpressionFrom: a jq program or a CEL expression."""
+    """An ExpressionFrom (weightFrom, durationFrom, jitterDurationFrom): jq or CEL.
+
+    jq never fails (a runtime error is no output); a CEL error or a result of the wrong type
+    raises CELError, which makes the whole match fail, as in KWOK."""
 
     jq: JQ | None = None
     cel: CachedCEL | None = None
 
-    def first(self, obj: Any, ctx: CELContext) -> Any:
-        """The first jq output (NO_OUTPUT if none) or the CEL result (UNAVAILABLE on error)."""
+    def weight(self, obj: Any, ctx: CELContext) -> Any:
+        """An int, None (unavailable) or DEFAULT."""
         if self.jq is not None:
-            outputs = self.jq.outputs(obj)
-            return outputs[0] if outputs else NO_OUTPUT
+            return _jq_weight(self.jq.outputs(obj))
         assert self.cel is not None
-        try:
-            return self.cel.evaluate(obj, ctx)
-        except CELError:
-            return UNAVAILABLE
+        return _cel_int64(self.cel.evaluate(obj, ctx), self.cel.program.source)
+
+    def duration(self, obj: Any, now_ns: int, ctx: CELContext) -> Any:
+        """Nanoseconds, None (unavailable) or DEFAULT."""
+        if self.jq is not None:
+            return _jq_duration(self.jq.outputs(obj), now_ns)
+        assert self.cel is not None
+        return _cel_duration(self.cel.evaluate(obj, ctx), self.cel.program.source)
 
 
-def weight_from_value(value: Any, from_cel: bool) -> int | None:
-    """weightFrom's output as an int, or None when unavailable."""
-    if isinstance(value, bool):
-        return int(value) if from_cel else None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
+def _jq_weight(outputs: list[Any]) -> Any:
+    if not outputs:
+        return DEFAULT
+    value = outputs[0]
+    if isinstance(value, str):
+        return _parse_int_base0(value) if value else None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
         return int(value)
-    if isinstance(value, dt.timedelta) and from_cel:
-        return int(value.total_seconds() * 1e9)
-    if isinstance(value, str) and not from_cel:
-        return _parse_int_base0(value)
-    return None
+    return DEFAULT
+
+
+def _jq_duration(outputs: list[Any], now_ns: int) -> Any:
+    if not outputs or not isinstance(outputs[0], str):
+        return DEFAULT
+    text = outputs[0]
+    if not text:
+        return None
+    try:
+        return parse_rfc3339(text) - now_ns
+    except ValueError:
+        pass
+    try:
+        return parse_go_duration(text)
+    except ValueError:
+        return DEFAULT
+
+
+def _cel_int64(value: Any, source: str) -> int:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, (int, float)):
+        return int(value)
+    if isinstance(value, dt.timedelta):
+        return _nanos(value)
+    raise CELError(f"{source}: {type(value).__name__} cannot be used as a weight")
+
+
+def _cel_duration(value: Any, source: str) -> int:
+    if isinstance(value, dt.timedelta):
+        return _nanos(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return int(value)
+    if isinstance(value, str):
+        try:
+            return parse_go_duration(value)
+        except ValueError as err:
+            raise CELError(f"{source}: {err}") from None
+    raise CELError(f"{source}: {type(value).__name__} cannot be used as a duration")
+
+
+def _nanos(value: dt.timedelta) -> int:
+    return (value.days * 86_400 + value.seconds) * 1_000_000_000 + value.microseconds * 1_000
 
 
 def _parse_int_base0(text: str) -> int | None:
@@ -160,24 +207,3 @@ def _parse_int_base0(text: str) -> int | None:
         return None
     value *= sign
     return value if -(2**63) <= value < 2**63 else None
-
-
-def duration_from_value(value: Any, now_ns: int, from_cel: bool) -> int | None:
-    """A *DurationFrom output as nanoseconds, or None when unavailable."""
-    if isinstance(value, str):
-        if not value:
-            return None
-        if not from_cel:
-            try:
-                return parse_rfc3339(value) - now_ns
-            except ValueError:
-                pass
-        try:
-            return parse_go_duration(value)
-        except ValueError:
-            return None
-    if from_cel and isinstance(value, dt.timedelta):
-        return round(value.total_seconds() * 1e9)
-    if from_cel and isinstance(value, (int, float)) and not isinstance(value, bool):
-        return int(value)
-    return None

@@ -2,7 +2,9 @@
 
     stage_set = StageSet.load(docs)                 # Stage documents; other kinds are skipped
     lifecycle = stage_set.for_resource("v1", "Pod")
-    candidates = lifecycle.match(obj, ctx)          # every matching, enabled stage with its weight
+    candidates = lifecycle.match(obj, ctx)          # every matching, enabled stage with its weight;
+                                                    # raises CELError (a CEL selector, weightFrom
+                                                    # or durationFrom failed): then nothing matches
     stage = lifecycle.choose(candidates, rng)       # KWOK's weighted random pick, or None
     possible = lifecycle.possible(candidates)       # what `kwok stage test` lists
 

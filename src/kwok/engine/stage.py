@@ -21,15 +21,7 @@ from typing import Any
 
 from kwok.engine.celexpr import CELContext
 from kwok.engine.durations import to_unix_nanos
-from kwok.engine.expressions import (
-    NO_OUTPUT,
-    UNAVAILABLE,
-    CELRequirement,
-    JQRequirement,
-    ValueFrom,
-    duration_from_value,
-    weight_from_value,
-)
+from kwok.engine.expressions import DEFAULT, CELRequirement, JQRequirement, ValueFrom
 from kwok.engine.gotemplate import TemplateFunc
 from kwok.engine.steps import (
     Action,
@@ -73,15 +65,10 @@ class DurationSpec:
 
     def get(self, obj: Any, now_ns: int, ctx: CELContext) -> int | None:
         """Nanoseconds, or None when unavailable."""
-        if self.source is not None:
-            value = self.source.first(obj, ctx)
-            if value is UNAVAILABLE:
-                return None
-            if value is not NO_OUTPUT:
-                found = duration_from_value(value, now_ns, self.source.cel is not None)
-                if found is not None or isinstance(value, str):
-                    return found
-        return None if self.milliseconds is None else self.milliseconds * 1_000_000
+        found = self.source.duration(obj, now_ns, ctx) if self.source is not None else DEFAULT
+        if found is DEFAULT:
+            return None if self.milliseconds is None else self.milliseconds * 1_000_000
+        return found  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)
@@ -108,14 +95,9 @@ class Stage:
         return self.selector is not None and self.selector.matches(obj, ctx)
 
     def weight(self, obj: Any, ctx: CELContext) -> int | None:
-        if self.weight_from is None:
-            return self.weight_static
-        value = self.weight_from.first(obj, ctx)
-        if value is NO_OUTPUT:
-            return self.weight_static
-        if value is UNAVAILABLE:
-            return None
-        return weight_from_value(value, self.weight_from.cel is not None)
+        """The weight, or None when weightFrom makes it unavailable; raises CELError."""
+        found = self.weight_from.weight(obj, ctx) if self.weight_from is not None else DEFAULT
+        return self.weight_static if found is DEFAULT else found  # type: ignore[no-any-return]
 
     def delay_range(self, obj: Any, now: dt.datetime, ctx: CELContext | None = None) -> list[int] | None:
         """[duration], [duration, jitter] or [jitter] in ns; None when the stage has no delay."""

@@ -14,7 +14,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from kwok.engine.celexpr import CELContext
+from kwok.engine.celexpr import CELContext, CELError
 from kwok.engine.gotemplate import TemplateFunc
 from kwok.engine.ipam import PodNetwork
 from kwok.engine.lifecycle import Lifecycle, StageSet
@@ -50,9 +50,13 @@ def run_stage_test(
         result["namespace"] = meta["namespace"]
     lifecycle = stages.for_resource(api_group, kind)
     ctx = CELContext(now=now)
-    result["stages"] = [
-        _entry(c.stage, c.weight, obj, now, ctx, funcs) for c in Lifecycle.possible(lifecycle.match(obj, ctx))
-    ]
+    try:
+        candidates = Lifecycle.possible(lifecycle.match(obj, ctx))
+    except CELError as err:
+        result["error"] = str(err)
+        result["stages"] = []
+        return result
+    result["stages"] = [_entry(c.stage, c.weight, obj, now, ctx, funcs) for c in candidates]
     return result
 
 

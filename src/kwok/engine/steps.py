@@ -78,7 +78,9 @@ class Patch:
     def action(self, obj: Any, funcs: Mapping[str, TemplateFunc], typed: bool) -> Action:
         data = render_yaml(self.template, obj, funcs)
         if self.is_apply and not (isinstance(data, dict) and data.get("apiVersion") and data.get("kind")):
-            raise StepError(f"{self.template.name}: an apply template must render an object with apiVersion and kind")
+            raise StepError(
+                f"{self.template.name}: an apply template must render an object with apiVersion and kind"
+            )
         kind = self.type or ("apply" if self.is_apply else ("strategic" if typed else "merge"))
         if self.root:
             data = _wrap_root(data, self.root, kind)

@@ -151,3 +151,11 @@ def test_hpa_defaults_to_cpu_utilization() -> None:
     assert obj["spec"]["metrics"][0]["resource"]["target"] == {"type": "Utilization", "averageUtilization": 80}
     _, causes = create("autoscaling", "horizontalpodautoscalers", {**hpa, "spec": {**hpa["spec"], "minReplicas": 9}})
     assert messages(causes) == ["spec.maxReplicas: Invalid value: 5: must be greater than or equal to `minReplicas`"]
+
+
+def test_rbac_names_are_path_segments() -> None:
+    role = {"metadata": {"name": "system:controller:kwok"}, "rules": []}
+    _, causes = create("rbac.authorization.k8s.io", "clusterroles", role, namespace=None)
+    assert causes == []
+    _, causes = create("rbac.authorization.k8s.io", "clusterroles", {"metadata": {"name": "a/b"}}, namespace=None)
+    assert messages(causes) == ['metadata.name: Invalid value: "a/b": may not contain \'/\'']

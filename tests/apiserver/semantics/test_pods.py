@@ -108,3 +108,13 @@ def test_pods_answer_delete_with_the_object_and_index_their_node() -> None:
     fields = s.field_values(obj)
     assert fields["spec.nodeName"] == "n1" and fields["status.phase"] == "Pending"
     assert not strategy("", "configmaps").returns_deleted_object
+
+
+def test_requests_may_not_exceed_limits() -> None:
+    over = {"name": "c", "image": "x", "resources": {"requests": {"cpu": "2"}, "limits": {"cpu": "1"}}}
+    _, causes = create("", "pods", pod("p", over))
+    assert messages(causes) == ['spec.containers[0].resources.requests: Invalid value: "2": must be less than or '
+                                "equal to cpu limit of 1"]
+    _, causes = create("", "pods", pod("p", {"name": "c", "image": "x", "resources": {"requests": {"cpu": "lots"}}}))
+    assert messages(causes)[0].startswith('spec.containers[0].resources.requests[cpu]: Invalid value: "lots": '
+                                          "quantities must match the regular expression")

@@ -137,3 +137,23 @@ def _info(p):  # noqa: ANN001, ANN202
     from kwok.controlplane.scheduler.podinfo import pod_info
 
     return pod_info(p)
+
+
+def test_batched_pods_land_where_full_scoring_would() -> None:
+    """Opportunistic batching must pick a best-scoring node each time, like a full cycle."""
+    from kwok.controlplane.scheduler.framework import prioritize
+    from kwok.controlplane.scheduler.podinfo import pod_info
+
+    sizes = ["2", "4", "8", "3"]
+    batched = cluster([node(f"n{i}", cpu=c) for i, c in enumerate(sizes)])
+    for i in range(12):
+        info = pod_info(pod(f"p{i}", cpu="250m", memory="256Mi"))
+        feasible = [n for n in batched.snapshot.order]
+        best = max(prioritize(info, batched.snapshot, feasible))
+        chosen = batched.schedule(info)
+        assert isinstance(chosen, str)
+        assert prioritize(info, batched.snapshot, [batched.snapshot.nodes[chosen]])[0] == best
+        bound = pod(f"p{i}", cpu="250m", memory="256Mi")
+        bound["spec"]["nodeName"] = chosen
+        batched.assume(pod_info(bound), chosen)
+    assert batched._batch is not None  # the batch survived its own placements

@@ -150,7 +150,10 @@ class Store:
         if not dry_run:
             self.rv = rv
             obj["metadata"]["resourceVersion"] = str(rv)
-        return Entry(resource, namespace, name, rv, orjson.dumps(obj), _labels(obj), fields)
+        # orjson's result keeps its growth buffer (often several times the length): objects live
+        # long in the index, so keep an exact-size copy
+        data = bytes(memoryview(orjson.dumps(obj)))
+        return Entry(resource, namespace, name, rv, data, _labels(obj), fields)
 
     async def _commit(self, event: Event, puts: list[Entry], deletes: list[Entry]) -> None:
         self._pending.append(event)

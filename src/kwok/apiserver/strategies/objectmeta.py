@@ -216,3 +216,10 @@ def port_name(value: str) -> list[str]:
     if value.startswith("-") or value.endswith("-"):
         errs.append("must not begin or end with a hyphen")
     return errs
+
+
+def path_segment_name(value: str) -> list[str]:
+    """IsValidPathSegmentName: RBAC and flow-control names (`system:controller:x` is fine)."""
+    if value in (".", ".."):
+        return [f"may not be '{value}'"]
+    return [f"may not contain '{c}'" for c in ("/", "%") if c in value]

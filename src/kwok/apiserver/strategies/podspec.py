@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kwok.api.quantity import Quantity, QuantityError
 from kwok.apiserver.registry import Cause, Obj
 from kwok.apiserver.strategies.fielderrors import (
     duplicate,
@@ -73,6 +74,29 @@ def _validate_container(c: Any, path: str, names: set[str]) -> list[Cause]:
     causes += _enum(c, "imagePullPolicy", PULL_POLICIES, path)
     causes += _enum(c, "terminationMessagePolicy", ["File", "FallbackToLogsOnError"], path)
     causes += _validate_ports(c.get("ports") or [], f"{path}.ports")
+    causes += _validate_resources(c.get("resources") or {}, f"{path}.resources")
+    return causes
+
+
+def _validate_resources(resources: Obj, path: str) -> list[Cause]:
+    """Quantities parse, are not negative, and requests stay within limits."""
+    causes: list[Cause] = []
+    parsed: dict[str, dict[str, Quantity]] = {}
+    for key in ("limits", "requests"):
+        for name, value in (resources.get(key) or {}).items():
+            try:
+                q = Quantity(str(value))
+            except QuantityError as err:
+                causes.append(invalid(f"{path}.{key}[{name}]", value, str(err)))
+                continue
+            if q.sign < 0:
+                causes.append(invalid(f"{path}.{key}[{name}]", str(value), "must be greater than or equal to 0"))
+            parsed.setdefault(key, {})[name] = q
+    limits = parsed.get("limits", {})
+    for name, request in parsed.get("requests", {}).items():
+        if name in limits and request > limits[name]:
+            causes.append(invalid(f"{path}.requests", str(request),
+                                  f"must be less than or equal to {name} limit of {limits[name]}"))
     return causes
 
 

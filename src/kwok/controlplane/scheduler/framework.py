@@ -10,8 +10,11 @@ which the FailedScheduling message is built.
 
 from __future__ import annotations
 
+import heapq
 import random
 from dataclasses import dataclass, field
+
+import orjson
 
 from kwok.controlplane.resources import PODS
 from kwok.controlplane.scheduler import interpod, scores, spread
@@ -84,14 +87,77 @@ def run_filters(pod: PodInfo, node: NodeInfo, state: CycleState) -> Status | Non
     return None
 
 
+class Batch:
+    """Opportunistic batching (kube-scheduler's OpportunisticBatching): consecutive pods with the
+    same scheduling signature reuse one filtering and scoring pass over all nodes, kept as a heap
+    of nodes by score; only the node that received a pod is scored again. Valid while nothing
+    but this batch's own placements changed the snapshot."""
+
+    def __init__(self, signature: bytes, generation: int) -> None:
+        self.signature = signature
+        self.generation = generation
+        self.heap: list[tuple[int, float, str]] = []
+
+
+def batch_signature(pod: PodInfo, snapshot: Snapshot) -> bytes | None:
+    """The signature of a pod whose placement depends only on per-node state, or None."""
+    spec = pod.spec
+    if (pod.has_affinity_terms or pod.host_ports or spec.get("topologySpreadConstraints")
+            or snapshot.pods_with_affinity or snapshot.prefer_no_schedule_nodes
+            or (spec.get("affinity") or {}).get("nodeAffinity", {}).get("preferredDuringSchedulingIgnoredDuringExecution")
+            or (pod.pod.get("status") or {}).get("nominatedNodeName")):
+        return None
+    return orjson.dumps([sorted(pod.requests.items()), pod.nonzero_cpu, pod.nonzero_memory, pod.priority,
+                         spec.get("nodeSelector"), spec.get("affinity"), spec.get("tolerations")],
+                        option=orjson.OPT_SORT_KEYS)
+
+
 class Algorithm:
     """Holds the round-robin position between cycles; everything else is passed in."""
 
-    def __init__(self, snapshot: Snapshot, rng: random.Random, percentage_of_nodes_to_score: int = 0) -> None:
+    def __init__(self, snapshot: Snapshot, rng: random.Random, percentage_of_nodes_to_score: int = 0,
+                 batching: bool = True) -> None:
         self.snapshot = snapshot
         self.rng = rng
         self.percentage = percentage_of_nodes_to_score
         self.next_start = 0
+        self.batching = batching
+        self._batch: Batch | None = None
+
+    def assume(self, pod: PodInfo, node: str) -> None:
+        """Place `pod` on `node` in the snapshot (before the binding is confirmed)."""
+        self.snapshot.add_pod(pod, node)
+        batch = self._batch
+        if batch is not None and batch.generation + 1 == self.snapshot.generation and node in self.snapshot.nodes:
+            batch.generation = self.snapshot.generation
+            info = self.snapshot.nodes[node]
+            if run_filters(pod, info, CycleState()) is None:
+                score = scores.least_allocated(pod, info) + scores.balanced_allocation(pod, info)
+                heapq.heappush(batch.heap, (-score, self.rng.random(), node))
+        else:
+            self._batch = None
+
+    def _batched(self, pod: PodInfo, nominated: dict[str, list[PodInfo]]) -> str | None:
+        signature = batch_signature(pod, self.snapshot) if self.batching and not nominated else None
+        if signature is None:
+            self._batch = None
+            return None
+        batch = self._batch
+        if batch is None or batch.signature != signature or batch.generation != self.snapshot.generation:
+            batch = self._batch = Batch(signature, self.snapshot.generation)
+            state = CycleState()
+            for info in self.snapshot.order:
+                if run_filters(pod, info, state) is None:
+                    score = scores.least_allocated(pod, info) + scores.balanced_allocation(pod, info)
+                    batch.heap.append((-score, self.rng.random(), info.name))
+            heapq.heapify(batch.heap)
+        while batch.heap:
+            _, _, name = heapq.heappop(batch.heap)
+            info = self.snapshot.nodes.get(name)
+            if info is not None and run_filters(pod, info, CycleState()) is None:
+                return name
+        self._batch = None
+        return None
 
     def pre_filter(self, pod: PodInfo, nominated: dict[str, list[PodInfo]]) -> CycleState:
         state = CycleState(nominated=nominated)
@@ -104,6 +170,9 @@ class Algorithm:
         order = self.snapshot.order
         if not order:
             return FitError(pod, 0, {})
+        batched = self._batched(pod, nominated or {})
+        if batched is not None:
+            return batched
         state = self.pre_filter(pod, nominated or {})
         nominated_node: str = (pod.pod.get("status") or {}).get("nominatedNodeName") or ""
         if nominated_node in self.snapshot.nodes:

@@ -187,7 +187,7 @@ class Scheduler:
     def _assume(self, info: PodInfo, node: str) -> None:
         bound = copy.copy(info.pod)
         bound["spec"] = {**info.spec, "nodeName": node}
-        self.snapshot.add_pod(pod_info(bound), node)
+        self.algorithm.assume(pod_info(bound), node)
         self.queue.done(info.key)
         self._assumed.add(info.key)
         self._spawn(self._bind(info, node))

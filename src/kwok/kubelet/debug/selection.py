@@ -24,13 +24,14 @@ class Feature:
     cluster_kind: str
     list_field: str  # spec.<list_field>[]
     key_field: str  # containers | ports
-    noun: str  # as in KWOK's errors: "log", "exec", "attach", "forward"
+    not_in_object: str  # KWOK's error wording when the pod's own object lacks the entry
+    nothing: str  # ... and when no object applies
 
 
-LOGS = Feature("Logs", "ClusterLogs", "logs", "containers", "log")
-EXEC = Feature("Exec", "ClusterExec", "execs", "containers", "exec")
-ATTACH = Feature("Attach", "ClusterAttach", "attaches", "containers", "attach")
-PORT_FORWARD = Feature("PortForward", "ClusterPortForward", "forwards", "ports", "forward")
+LOGS = Feature("Logs", "ClusterLogs", "logs", "containers", "log target not found", "no logs found")
+EXEC = Feature("Exec", "ClusterExec", "execs", "containers", "exec target not found", "no exec found")
+ATTACH = Feature("Attach", "ClusterAttach", "attaches", "containers", "attach target not found", "no attach found")
+PORT_FORWARD = Feature("PortForward", "ClusterPortForward", "forwards", "ports", "forward not found", "no forward found")
 
 
 class TargetNotFound(LookupError):
@@ -74,7 +75,7 @@ def select(
         if meta.get("name") == name and (meta.get("namespace") or "default") == namespace:
             entry = find_entry(_entries(obj, feature), key, feature.key_field)
             if entry is None:
-                raise TargetNotFound(f'{feature.noun} target not found for {what} in pod "{namespace}/{name}"')
+                raise TargetNotFound(f'{feature.not_in_object} for {what} in pod "{namespace}/{name}"')
             return entry
     for obj in cluster:
         if not selector_matches((obj.get("spec") or {}).get("selector"), namespace, name):
@@ -82,7 +83,7 @@ def select(
         entry = find_entry(_entries(obj, feature), key, feature.key_field)
         if entry is not None:
             return entry
-    raise TargetNotFound(f'no {feature.noun} found for {what} in pod "{namespace}/{name}"')
+    raise TargetNotFound(f'{feature.nothing} for {what} in pod "{namespace}/{name}"')
 
 
 def _entries(obj: Obj, feature: Feature) -> Sequence[Obj]:

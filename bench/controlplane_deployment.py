@@ -1,0 +1,183 @@
+"""End to end: a Deployment of N replicas on M fake nodes, Running, then scaled to 0.
+
+    python bench/controlplane_deployment.py --nodes 5000 --replicas 10000
+
+Runs the real processes on this machine: `kwok apiserver`, `kwok control-plane` (scheduler and
+controllers) and `kwok` (fake kubelets with the default fast stages), creates the nodes, then
+times (1) Deployment created -> all replicas Running and the Deployment available, and
+(2) scaled to 0 -> no pods left. The target is <= 15 s and <= 10 s for 10,000 on 5,000.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+from kwok.client import Client, ClientConfig
+from kwok.engine.stagesets import default_stages
+
+PY = sys.executable
+
+
+def start(args: list[str], log: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(args, stdout=open(log, "wb"), stderr=subprocess.STDOUT, start_new_session=True)  # noqa: SIM115
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def fake_node(i: int) -> dict:
+    return {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {
+            "name": f"node-{i}",
+            "labels": {"type": "kwok", "kubernetes.io/hostname": f"node-{i}"},
+            "annotations": {"kwok.x-k8s.io/node": "fake"},
+        },
+        "spec": {"taints": [{"key": "kwok.x-k8s.io/node", "value": "fake", "effect": "NoSchedule"}]},
+        "status": {
+            "allocatable": {"cpu": "32", "memory": "256Gi", "pods": "110"},
+            "capacity": {"cpu": "32", "memory": "256Gi", "pods": "110"},
+        },
+    }
+
+
+def deployment(replicas: int) -> dict:
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "bench", "namespace": "default"},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": "bench"}},
+            "template": {
+                "metadata": {"labels": {"app": "bench"}},
+                "spec": {
+                    "containers": [{"name": "c", "image": "busybox"}],
+                    "tolerations": [
+                        {"key": "kwok.x-k8s.io/node", "operator": "Exists", "effect": "NoSchedule"}
+                    ],
+                },
+            },
+        },
+    }
+
+
+async def gather_bounded(coros: list, limit: int = 64) -> None:
+    sem = asyncio.Semaphore(limit)
+
+    async def one(c):  # noqa: ANN001, ANN202
+        async with sem:
+            await c
+
+    await asyncio.gather(*(one(c) for c in coros))
+
+
+async def count_pods(pods, phase: str | None = None) -> int:  # noqa: ANN001
+    items = (await pods.list("default", label_selector="app=bench")).get("items") or []
+    if phase is None:
+        return len(items)
+    return sum(
+        1
+        for p in items
+        if (p.get("status") or {}).get("phase") == phase and not p["metadata"].get("deletionTimestamp")
+    )
+
+
+async def run(url: str, nodes: int, replicas: int, timeout: float) -> None:
+    async with Client(ClientConfig.load(master=url)) as client:
+        node_api = client.resource("v1", "nodes")
+        started = time.perf_counter()
+        await gather_bounded([node_api.create(fake_node(i)) for i in range(nodes)])
+        print(f"created {nodes} nodes in {time.perf_counter() - started:.1f}s", flush=True)
+        deployments, pods = client.resource("apps/v1", "deployments"), client.resource("v1", "pods")
+        await asyncio.sleep(3)  # let kwok initialize the nodes
+        started = time.perf_counter()
+        await deployments.create(deployment(replicas), "default")
+        while time.perf_counter() - started < timeout:
+            d = await deployments.get("bench", "default")
+            if (d.get("status") or {}).get("availableReplicas") == replicas:
+                break
+            await asyncio.sleep(0.5)
+        up = time.perf_counter() - started
+        running = await count_pods(pods, "Running")
+        print(
+            f"{replicas} replicas on {nodes} nodes: {running} Running, deployment available in {up:.1f}s",
+            flush=True,
+        )
+        started = time.perf_counter()
+        await deployments.patch("bench", {"spec": {"replicas": 0}}, namespace="default")
+        while time.perf_counter() - started < timeout:
+            if await count_pods(pods) == 0:
+                break
+            await asyncio.sleep(0.5)
+        print(
+            f"scaled to 0: {await count_pods(pods)} pods left after {time.perf_counter() - started:.1f}s",
+            flush=True,
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--nodes", type=int, default=5000)
+    parser.add_argument("--replicas", type=int, default=10000)
+    parser.add_argument("--timeout", type=float, default=120)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="kwok-bench-"))
+    ready = work / "ready"
+    (work / "kwok.yaml").write_text(yaml.safe_dump_all(default_stages(["fast"], lease=False)))
+    procs = [
+        start(
+            [
+                PY,
+                "-m",
+                "kwok.cli.apiserver",
+                "--port",
+                "0",
+                "--no-generate-certs",
+                "--ready-file",
+                str(ready),
+            ],
+            work / "apiserver.log",
+        )
+    ]
+    try:
+        deadline = time.monotonic() + 30
+        while not (ready.exists() and ready.read_text().strip()) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        url = "http://127.0.0.1:" + dict(kv.split("=") for kv in ready.read_text().split())["http"]
+        kwok_bin = str(Path(PY).parent / "kwok")
+        procs.append(
+            start([kwok_bin, "control-plane", f"--master={url}", "--port=0"], work / "control-plane.log")
+        )
+        procs.append(
+            start(
+                [kwok_bin, f"--master={url}", "--manage-all-nodes", f"--config={work / 'kwok.yaml'}"],
+                work / "kwok.log",
+            )
+        )
+        asyncio.run(run(url, args.nodes, args.replicas, args.timeout))
+    finally:
+        for proc in reversed(procs):
+            stop(proc)
+        print(f"logs in {work}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,37 @@
+"""`kwokctl --dry-run` prints the components as data, reproducibly (KWOK's dry-run golden files)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import command
+
+TESTDATA = Path(__file__).parent / "testdata"
+
+
+def dry_run(tmp_path: Path, *args: str) -> str:
+    env = dict(os.environ, KWOK_WORKDIR=str(tmp_path / "work"), KUBECONFIG=str(tmp_path / "kubeconfig"))
+    proc = subprocess.run([command("kwokctl"), "--dry-run", *args], env=env, capture_output=True, text=True,
+                          timeout=60, check=True)
+    assert not (tmp_path / "work").exists(), "--dry-run must not create anything"
+    out = proc.stdout.replace(str(tmp_path / "work"), "<ROOT_DIR>")
+    # The interpreter path differs per machine and venv.
+    return re.sub(r"\S*/python[\d.]*(?= )", "<PYTHON>", out)
+
+
+@pytest.mark.parametrize(("name", "args"), [
+    ("create_cluster", ["create", "cluster"]),
+    ("create_cluster_with_extra", ["create", "cluster", "--disable", "kube-controller-manager",
+                                   "--extra-args", "kwok-controller=v=DEBUG", "--node-lease-duration-seconds", "0"]),
+])
+def test_dry_run_matches_golden(tmp_path: Path, name: str, args: list[str]) -> None:
+    out = dry_run(tmp_path, *args)
+    golden = TESTDATA / f"dryrun_{name}.txt"
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.write_text(out)
+    assert out == golden.read_text()

@@ -1,0 +1,83 @@
+"""kwokctl's other commands as users run them, and failures that must leave nothing behind."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import KUBECTLS
+from tests.e2e.test_kwokctl_lifecycle import env, kwokctl, kubectl  # noqa: F401 - fixture re-export
+
+
+@pytest.fixture
+def cluster(env: dict[str, str]):  # type: ignore[no-untyped-def]  # noqa: F811
+    kwokctl(env, "--name", "cmds", "create", "cluster")
+    yield env
+    kwokctl(env, "--name", "cmds", "delete", "cluster", check=False)
+
+
+def test_kubectl_passthrough_logs_kubeconfig_and_export(cluster: dict[str, str], tmp_path: Path) -> None:
+    env = dict(cluster, PATH=f"{Path(KUBECTLS['kubectl-1.37']).parent}:{cluster['PATH']}")
+    out = kwokctl(env, "--name", "cmds", "kubectl", "get", "ns", "default", "-o", "name").stdout
+    assert out.strip() == "namespace/default"
+
+    assert kwokctl(env, "--name", "cmds", "logs", "kube-apiserver").returncode == 0
+    bad = kwokctl(env, "--name", "cmds", "logs", "etcd", check=False)
+    assert bad.returncode == 1 and "component 'etcd' not found" in bad.stderr
+
+    alice = kwokctl(env, "--name", "cmds", "get", "kubeconfig", "--user", "alice", "--group", "dev").stdout
+    config = yaml.safe_load(alice)
+    assert config["current-context"] == "kwok-cmds"
+    assert "client-certificate-data" in config["users"][0]["user"]
+    path = tmp_path / "alice.yaml"
+    path.write_text(alice)
+    kubectl(env, KUBECTLS["kubectl-1.37"], f"--kubeconfig={path}", "get", "ns", "default")
+
+    kwokctl(env, "--name", "cmds", "export", "logs", str(tmp_path / "export"))
+    exported = {p.name for p in (tmp_path / "export" / "cmds").iterdir()}
+    assert {"kwok.yaml", "kube-apiserver.log", "kwok-controller.log"} <= exported
+
+
+def test_two_clusters_side_by_side(env: dict[str, str]) -> None:  # noqa: F811
+    kube = KUBECTLS["kubectl-1.37"]
+    kwokctl(env, "--name", "a", "create", "cluster")
+    try:
+        kwokctl(env, "--name", "b", "create", "cluster")
+        try:
+            kubectl(env, kube, "--context", "kwok-a", "create", "namespace", "only-in-a")
+            names_b = kubectl(env, kube, "--context", "kwok-b", "get", "ns", "-o", "name").stdout
+            assert "only-in-a" not in names_b
+            assert kwokctl(env, "get", "clusters").stdout.split() == ["a", "b"]
+        finally:
+            kwokctl(env, "--name", "b", "delete", "cluster")
+    finally:
+        kwokctl(env, "--name", "a", "delete", "cluster")
+    assert kwokctl(env, "get", "clusters").stdout.strip() == ""
+
+
+def test_component_dying_at_start_shows_its_log_and_leaves_nothing(env: dict[str, str]) -> None:  # noqa: F811
+    proc = kwokctl(env, "--name", "dies", "create", "cluster", "--extra-args", "kwok-controller=no-such-flag=1",
+                   check=False)
+    assert proc.returncode == 1
+    assert "kwok-controller exited during start-up" in proc.stderr
+    assert "no-such-flag" in proc.stderr           # the log tail says why
+    assert not (Path(env["KWOK_WORKDIR"]) / "clusters" / "dies").exists()
+    leftovers = subprocess.run(["pgrep", "-f", f"{env['KWOK_WORKDIR']}/clusters/dies"], capture_output=True)
+    assert leftovers.stdout == b""
+
+
+def test_corrupt_cluster_folder_is_reported(env: dict[str, str]) -> None:  # noqa: F811
+    root = Path(env["KWOK_WORKDIR"]) / "clusters" / "broken"
+    root.mkdir(parents=True)
+    (root / "kwok.yaml").write_text("kind: [\n")
+    proc = kwokctl(env, "--name", "broken", "start", "cluster", check=False)
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("Error: cluster 'broken' is corrupt:")
+    assert len(proc.stderr.strip().splitlines()) == 1
+    kwokctl(env, "--name", "broken", "delete", "cluster")
+    assert not root.exists()
+    assert os.path.exists(env["KWOK_WORKDIR"])
