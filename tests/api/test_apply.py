@@ -283,3 +283,36 @@ def test_reset_fields_are_neither_merged_nor_owned() -> None:
     assert running["status"] == {"phase": "Running"} and "nodeName" not in running["spec"]
     entry = next(e for e in running["metadata"]["managedFields"] if e["manager"] == "kwok")
     assert entry["subresource"] == "status" and entry["fieldsV1"] == {"f:status": {"f:phase": {}}}
+
+
+def test_ports_without_protocol_are_keyed_by_the_tcp_default() -> None:
+    config = deployment()
+    containers(config)[0]["ports"] = [{"containerPort": 80}]
+    live = apply(None, config, "kubectl", False, "apps/v1", T0)
+    containers(live)[0]["ports"][0]["protocol"] = "TCP"  # what the server's defaulting then adds
+    again = apply(live, config, "kubectl", False, "apps/v1", T1)
+    assert containers(again)[0]["ports"] == [{"containerPort": 80, "protocol": "TCP"}]
+    ports = owned(again, "kubectl")["f:spec"]["f:template"]["f:spec"]["f:containers"]['k:{"name":"nginx"}']["f:ports"]
+    assert ports == {'k:{"containerPort":80,"protocol":"TCP"}': {".": {}, "f:containerPort": {}}}
+
+
+def test_keyed_items_without_their_key_are_the_upstream_500() -> None:
+    config = deployment()
+    containers(config).append({"image": "busybox"})
+    with pytest.raises(ApiError) as raised:
+        apply(None, config, "kubectl", False, "apps/v1", T0)
+    assert raised.value.code == 500 and raised.value.reason == ""
+    assert raised.value.message == (
+        "failed to create typed patch object (apps/v1, Kind=Deployment): .spec.template.spec.containers: "
+        'element 1: associative list with keys has an element that omits key field "name" '
+        "(and doesn't have default value)")
+
+
+def test_the_result_shares_nothing_with_the_inputs() -> None:
+    live = client_side_applied()
+    config = deployment(replicas=1)
+    before_live, before_config = copy.deepcopy(live), copy.deepcopy(config)
+    result = apply(live, config, "kubectl", False, "apps/v1", T1)
+    containers(result)[0]["image"] = "changed"
+    result["spec"]["selector"]["matchLabels"]["x"] = "y"
+    assert live == before_live and config == before_config

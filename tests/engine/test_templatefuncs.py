@@ -55,3 +55,15 @@ def test_stubs_show_calls_in_go_syntax() -> None:
         '{{ PodIPWith "n" false "" "p" "" }} {{ index (NodeIPsWith "n") 1 }} {{ Now }}', {}, stub_funcs()
     )
     assert out == '<PodIPWith("n", false, "", "p", "")> <1 of NodeIPsWith("n")> <Now>'
+
+
+def test_sprig_dates_use_the_given_clock_and_dns_is_off() -> None:
+    import pytest
+
+    from kwok.engine.gotemplate import TemplateError
+
+    now = dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
+    funcs = environment_funcs(now, now, "0.9.0")
+    assert render('{{ now | date "2006-01-02 15:04" }}', {}, funcs) == "2024-01-02 03:04"
+    with pytest.raises(TemplateError, match="network"):
+        render('{{ getHostByName "example.com" }}', {}, funcs)

@@ -197,6 +197,14 @@ def _validate(applied: dict[str, Any], api_version: str, kind: str | None) -> No
         raise errors.bad_request("metadata.managedFields must be nil")
 
 
+def _check_keys(applied: dict[str, Any], api_version: str, root: Type, types: TypeResolver) -> None:
+    """A keyed list item without its key cannot be owned: upstream answers 500, without reason."""
+    problems = mf.missing_key_errors(applied, root, types)
+    if problems:
+        gvk = _group_version_kind(api_version, str(applied.get("kind", "")))
+        raise errors.failure(500, "", f"failed to create typed patch object ({gvk}): " + "\n".join(problems))
+
+
 def _types(api_version: str, kind: str, message: str | None, resolver: TypeResolver | None
            ) -> tuple[Type, TypeResolver]:
     if message is not None:
@@ -225,9 +233,11 @@ def apply(live: dict[str, Any] | None, applied: dict[str, Any], manager: str, fo
     kind = kind if kind is not None else (live or {}).get("kind")
     _validate(applied, api_version, kind)
     root, types = _types(api_version, str(applied.get("kind", "")), message, resolver)
+    _check_keys(applied, api_version, root, types)
     run = _Apply(live, _without_paths(applied, tuple(ignored)), root, types)
     result = run.execute(ManagedEntry(manager, "Apply", api_version, time, {}, subresource), force, tuple(ignored))
-    return _sync_last_applied(result, live, applied, manager)
+    # the merge shares subtrees with `live` and `applied`; hand back an object of its own
+    return orjson.loads(orjson.dumps(_sync_last_applied(result, live, applied, manager)))  # type: ignore[no-any-return]
 
 
 class _Apply:

@@ -1,4 +1,4 @@
-"""The JSONPath dialect of client-go's `util/jsonpath`, as CRD `additionalPrinterColumns` use it.
+r"""The JSONPath dialect of client-go's `util/jsonpath`, as CRD `additionalPrinterColumns` use it.
 
 The API server evaluates each printer column's `jsonPath` against the stored object with
 missing keys allowed, takes the first result, and formats it by the column's type. This module
@@ -8,6 +8,7 @@ Supported (the subset real CRDs and `kubectl get -o custom-columns` use):
     .a.b  ['a']  ["a.b"]          fields (a field of a list yields nothing, as in client-go)
     [0]  [-1]  [1:3]  [::2]  [*]  .*  list indexes, slices, wildcards (maps: values by sorted key)
     ..name                        recursive descent
+    .a\.b                         a key with a dot in it (client-go drops the backslashes)
     [?(@.type=="Ready")]          filters: == != < > <= >= and bare existence `[?(@.x)]`
     {.a.b}  $.a.b                 an optional template brace / root marker around the path
 
@@ -38,7 +39,9 @@ class JSONPathError(ValueError):
 
 Step = Callable[[list[Any]], list[Any]]
 
-_NAME = re.compile(r"[^.\[\]\s(),=!<>]+")
+# a field name runs to the next terminator; `\.` escapes a dot (`.metadata.labels.app\.kubernetes\.io/name`)
+_NAME = re.compile(r"(?:\\.|[^.\[\]\s(),=!<>{}$@\\])+")
+_ESCAPE = re.compile(r"\\(.)")
 _MISSING = object()
 
 
@@ -106,7 +109,7 @@ def _parse_name(text: str) -> tuple[Step, str]:
         if not text or text[0] in ".[":
             return _identity, text  # `.` alone (e.g. `{.}`) is the current object
         raise JSONPathError(f"invalid field name in {text!r}")
-    return _field(match.group()), text[match.end():]
+    return _field(_ESCAPE.sub(r"\1", match.group())), text[match.end():]
 
 
 def _parse_bracket(text: str) -> tuple[Step, str]:

@@ -338,16 +338,53 @@ def list_relationship(t: Type) -> str:
     return "atomic" if t.kind == "deduced" else t.relationship
 
 
+# Key fields with an OpenAPI default: an item that omits one is keyed by the default, as the
+# server defaults it (`ports: [{containerPort: 80}]` is the TCP port 80 the live object has).
+KEY_DEFAULTS: dict[str, Any] = {"protocol": "TCP"}
+
+
+def item_key(item: Mapping[str, Any], keys: tuple[str, ...]) -> tuple[dict[str, Any], str | None]:
+    """The key fields of a keyed list item, and the first key field it omits without default."""
+    key: dict[str, Any] = {}
+    for name in sorted(keys):
+        if name in item and item[name] is not None:
+            key[name] = item[name]
+        elif name in KEY_DEFAULTS:
+            key[name] = KEY_DEFAULTS[name]
+        else:
+            return key, name
+    return key, None
+
+
 def list_item_element(item: Any, index: int, t: Type) -> str:
     """The path element of a list item: keyed, a set value, or a position."""
     relationship = list_relationship(t)
     if relationship == "map" and isinstance(item, dict):
-        key = {name: item[name] for name in sorted(t.keys) if name in item}
-        if key:
+        key, missing = item_key(item, t.keys)
+        if key and missing is None:
             return "k:" + orjson.dumps(key).decode()
     if relationship == "set":
         return "v:" + orjson.dumps(item, option=orjson.OPT_SORT_KEYS).decode()
     return f"i:{index}"
+
+
+def missing_key_errors(value: Any, t: Type, resolver: TypeResolver, path: str = "") -> list[str]:
+    """structured-merge-diff's errors for keyed list items that omit a key field."""
+    errors_found: list[str] = []
+    if isinstance(value, dict) and not is_atomic(value, t):
+        for name, child in value.items():
+            child_type, _ = resolver.field(t, name)
+            errors_found += missing_key_errors(child, child_type, resolver, f"{path}.{name}")
+    elif isinstance(value, list) and not is_atomic(value, t):
+        element = t.element or DEDUCED
+        for index, item in enumerate(value):
+            missing = item_key(item, t.keys)[1] if list_relationship(t) == "map" and isinstance(item, dict) else None
+            if missing is not None:
+                errors_found.append(f"{path}: element {index}: associative list with keys has an element that "
+                                    f'omits key field "{missing}" (and doesn\'t have default value)')
+                continue
+            errors_found += missing_key_errors(item, element, resolver, f"{path}[{index}]")
+    return errors_found
 
 
 def list_items(items: list[Any], t: Type) -> dict[str, Any]:

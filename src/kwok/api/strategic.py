@@ -19,7 +19,12 @@ without a strategy are replaced. Directives: `$patch: replace|delete` (maps and 
 `$setElementOrder/<list>`, `$deleteFromPrimitiveList/<list>`, `$retainKeys`, and null deletes.
 The real server decodes the merged map into Go structs, which silently drops directive keys that
 the merge left in place (e.g. in a value added where the original had nothing); this port drops
-them where Go's decoding would.
+them where Go's decoding would. Go details that show in results are kept: integers and floats are
+different values (80 is not 80.0), new list items go before the live ones unless an order says
+otherwise, the order comes from Go's stable sort with its lopsided comparator, and `$setElementOrder`
+sees the live list through Go's shared slice array (_GoBacking). Only what Go leaves to its random
+map order (an item both added and deleted in one patch) can differ. Tests compare with the real
+kubectl, which runs the same Go code.
 """
 
 from __future__ import annotations

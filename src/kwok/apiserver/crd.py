@@ -79,8 +79,8 @@ class CustomResourceDefinitionStrategy(KindStrategy):
             "storedVersions": [storage_version(obj)] if storage_version(obj) else [],
         }
 
-    def prepare_for_update(self, new: Obj, old: Obj, ctx: RequestContext) -> None:
-        super().prepare_for_update(new, old, ctx)
+    def _prepare_for_update(self, new: Obj, old: Obj, ctx: RequestContext) -> None:
+        super()._prepare_for_update(new, old, ctx)
         status = new.setdefault("status", {})
         status["acceptedNames"] = accepted_names(new.get("spec") or {})
         stored = list(status.get("storedVersions") or [])
@@ -88,8 +88,8 @@ class CustomResourceDefinitionStrategy(KindStrategy):
             stored.append(version)
         status["storedVersions"] = stored
 
-    def validate_create(self, obj: Obj) -> list[Cause]:
-        return super().validate_create(obj) + _validate_crd_name(obj)
+    def _validate_create(self, obj: Obj) -> list[Cause]:
+        return super()._validate_create(obj) + _validate_crd_name(obj)
 
     def validate_spec(self, obj: Obj) -> list[Cause]:
         spec = obj.get("spec") or {}

@@ -167,8 +167,8 @@ def _paginate(rv: int, matched: list[Entry], limit: int, flt: Filter) -> Page:
     return Page(rv, page, encode_continue(rv, page[-1]), remaining)
 
 
-def encode_list(served: Served, page: Page, items: list[bytes] | None = None) -> bytes:
-    """The List as bytes, stored items spliced in without decoding them."""
+def list_head(served: Served, page: Page) -> bytes:
+    """The List up to its items: `{"kind":...,"metadata":{...},"items":[`."""
     info = served.info
     meta: Obj = {"resourceVersion": str(page.rv)}
     if page.continue_token:
@@ -177,5 +177,27 @@ def encode_list(served: Served, page: Page, items: list[bytes] | None = None) ->
         meta["remainingItemCount"] = page.remaining
     head = orjson.dumps({"kind": info.list_kind or info.kind + "List", "apiVersion": info.group_version,
                          "metadata": meta})
-    body = b",".join(items if items is not None else [e.data for e in page.items])
-    return head[:-1] + b',"items":[' + body + b"]}"
+    return head[:-1] + b',"items":['
+
+
+def encode_list(served: Served, page: Page) -> bytes:
+    """The List as bytes, stored items spliced in without decoding them."""
+    return list_head(served, page) + b",".join([e.data for e in page.items]) + b"]}"
+
+
+def list_pieces(served: Served, page: Page, piece_size: int = 1 << 20) -> tuple[int, list[list[bytes]]]:
+    """The List as (total length, pieces of about piece_size bytes each): a big list is written piece by
+    piece instead of being joined into one large buffer first."""
+    head = list_head(served, page)
+    pieces: list[list[bytes]] = [[head]]
+    total, size = len(head) + 2, 0
+    for i, entry in enumerate(page.items):
+        data = entry.data if i == 0 else b"," + entry.data
+        pieces[-1].append(data)
+        total += len(data)
+        size += len(data)
+        if size >= piece_size:
+            pieces.append([])
+            size = 0
+    pieces[-1].append(b"]}")
+    return total, pieces

@@ -15,7 +15,7 @@ from kwok.api import errors
 from kwok.apiserver import bodies, patching
 from kwok.apiserver.catalog import Served
 from kwok.apiserver.flow import Flow, now_utc, rfc3339
-from kwok.apiserver.listing import encode_list, list_page, parse_filter
+from kwok.apiserver.listing import encode_list, list_page, list_pieces, parse_filter
 from kwok.apiserver.metadataonly import partial, partial_list, wants_metadata
 from kwok.apiserver.metadataonly import watch_encoder as metadata_watch_encoder
 from kwok.apiserver.registry import RequestContext, SubresourceCall, subresource_handler
@@ -126,7 +126,9 @@ class ResourceHandlers:
         if wants_table(accept):
             objs = [orjson.loads(e.data) for e in page.items]
             return json_response(orjson.dumps(to_table(served, objs, now_utc(), include, meta)))
-        return json_response(encode_list(served, page))
+        if len(page.items) < 256:
+            return json_response(encode_list(served, page))
+        return await _write_pieces(request, *list_pieces(served, page))
 
     # ------------------------------------------------------------------ writes
     async def _object_body(self, request: web.Request, served: Served, target: Target,
@@ -285,6 +287,16 @@ class ResourceHandlers:
         if method == "PATCH":
             return await self._patch(request, served, target, ctx, subresource="status")
         raise errors.method_not_allowed()
+
+
+async def _write_pieces(request: web.Request, total: int, pieces: list[list[bytes]]) -> web.StreamResponse:
+    response = web.StreamResponse(headers=JSON_HEADERS)
+    response.content_length = total
+    await response.prepare(request)
+    for piece in pieces:
+        await response.write(b"".join(piece))
+    await response.write_eof()
+    return response
 
 
 async def _delete_options(request: web.Request) -> Obj:

@@ -92,8 +92,9 @@ def run_controller(configs: tuple[str, ...], kubeconfig: str, master: str, flags
         stages = _stages(docs, options.enable_crds)
     except OptionsError as err:
         raise click.ClickException(str(err)) from None
+    objects = [d for d in docs if d.get("kind") not in ("Stage", "KwokConfiguration", "KwokctlConfiguration")]
     run(Settings(options=options, stages=stages, kubeconfig=_kubeconfig(kubeconfig), master=master,
-                 identity=f"{socket.gethostname()}_{os.urandom(16).hex()}"))
+                 identity=f"{socket.gethostname()}_{os.urandom(16).hex()}", objects=objects))
 
 
 def _kubeconfig(path: str) -> str | None:

@@ -14,6 +14,7 @@ it, and the behaviour our tests pin down (tests/engine/test_gotemplate*.py):
 from __future__ import annotations
 
 import contextvars
+import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -158,11 +159,26 @@ _OVERRIDES: dict[str, TemplateFunc] = {"eq": go_eq, "ne": go_ne}
 _SPRIG: dict[str, TemplateFunc] | None = None
 
 
+def _render_clock() -> dt.datetime:
+    """sprig's clock (date, ago, ...) is the caller's `now`, never the wall clock."""
+    now = (_ACTIVE.get(None) or {}).get("now")
+    if now is None:
+        raise TemplateError("no clock: pass a `now` function to render()")
+    value = now()
+    return value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
+
+
+def _no_network(name: Any, *args: Any) -> str:
+    raise TemplateError(f"getHostByName {name!r}: templates may not use the network here")
+
+
 def sprig_functions() -> dict[str, TemplateFunc]:
-    """Sprig's text function map (built once: it is large)."""
+    """Sprig's text function map (built once: it is large), with its clock bound to the caller's
+    `now` and without DNS lookups (the engine does no I/O)."""
     global _SPRIG
     if _SPRIG is None:
-        _SPRIG = text_func_map()
+        _SPRIG = text_func_map(clock=_render_clock)
+        _SPRIG["getHostByName"] = _no_network
         for name in (
             "toJson",
             "toPrettyJson",

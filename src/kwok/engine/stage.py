@@ -17,7 +17,7 @@ import datetime as dt
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from kwok.engine.celexpr import CELContext
 from kwok.engine.durations import to_unix_nanos
@@ -65,10 +65,10 @@ class DurationSpec:
 
     def get(self, obj: Any, now_ns: int, ctx: CELContext) -> int | None:
         """Nanoseconds, or None when unavailable."""
-        found = self.source.duration(obj, now_ns, ctx) if self.source is not None else DEFAULT
+        found: Any = self.source.duration(obj, now_ns, ctx) if self.source is not None else DEFAULT
         if found is DEFAULT:
             return None if self.milliseconds is None else self.milliseconds * 1_000_000
-        return found  # type: ignore[no-any-return]
+        return cast(int | None, found)
 
 
 @dataclass(frozen=True)
@@ -96,8 +96,8 @@ class Stage:
 
     def weight(self, obj: Any, ctx: CELContext) -> int | None:
         """The weight, or None when weightFrom makes it unavailable; raises CELError."""
-        found = self.weight_from.weight(obj, ctx) if self.weight_from is not None else DEFAULT
-        return self.weight_static if found is DEFAULT else found  # type: ignore[no-any-return]
+        found: Any = self.weight_from.weight(obj, ctx) if self.weight_from is not None else DEFAULT
+        return self.weight_static if found is DEFAULT else cast(int | None, found)
 
     def delay_range(self, obj: Any, now: dt.datetime, ctx: CELContext | None = None) -> list[int] | None:
         """[duration], [duration, jitter] or [jitter] in ns; None when the stage has no delay."""

@@ -110,7 +110,7 @@ def render_yaml(template: GoTemplate, obj: Any, funcs: Mapping[str, TemplateFunc
     except TemplateError as err:
         raise StepError(str(err)) from None
     try:
-        return yamlcodec.load(text)
+        return yamlcodec.load_rendered(text)
     except Exception as err:  # yaml.YAMLError, but the C loader may raise others
         raise StepError(f"{template.name}: rendered text is not valid YAML: {err}") from None
 

@@ -26,6 +26,22 @@ def load(text: str) -> Any:
     return yaml.load(text, Loader=_Loader)
 
 
+def load_rendered(text: str) -> Any:
+    """What a template rendered: the fast block-YAML reader, else PyYAML (same result)."""
+    from kwok.engine.blockyaml import NOT_HANDLED
+    from kwok.engine.blockyaml import load as load_block
+
+    value = load_block(text)
+    return load(text) if value is NOT_HANDLED else value
+
+
+def implicit_resolvers() -> dict[str, list[tuple[str, Any]]]:
+    """The plain-scalar rules of `load`, by first character (wildcard rules appended)."""
+    table = _Loader.yaml_implicit_resolvers
+    wildcard = list(table.get(None, []))  # type: ignore[call-overload]
+    return {first: list(rules) + wildcard for first, rules in table.items() if first is not None}
+
+
 def load_all(text: str) -> Iterator[Any]:
     return yaml.load_all(text, Loader=_Loader)
 

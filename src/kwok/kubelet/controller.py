@@ -43,8 +43,10 @@ class Controller:
         stages: StageSet | None,
         identity: str,
         metrics: Metrics | None = None,
+        objects: list[dict[str, Any]] | None = None,
     ) -> None:
-        """`stages` None means Stages are watched from the cluster (--enable-crds=Stage)."""
+        """`stages` None means Stages are watched from the cluster (--enable-crds=Stage);
+        `objects` are the other kwok.x-k8s.io documents of --config (Metric, ResourceUsage, ...)."""
         self.client = client
         self.options = options
         self.identity = identity
@@ -71,6 +73,7 @@ class Controller:
                 single_node=options.manage_single_node,
             )
         self.watched = WatchedStages(client, self.update_stages) if stages is None else None
+        self.objects = objects or []
         self.generic: dict[tuple[str, str], tuple[GenericController, asyncio.Task[None] | None]] = {}
         self._group: asyncio.TaskGroup | None = None
         self.ready = asyncio.Event()

@@ -111,6 +111,13 @@ class PodController:
                 self.network.observe_pod(pod)
                 self.player.preprocess(pod)
 
+    def pods_on_node(self, node: str) -> list[dict[str, Any]]:
+        """The pods bound to `node` (decoded from the mirror: for metrics scrapes, not hot paths)."""
+        if not self.nodes.is_active(node):
+            return []
+        store = self.informer.store
+        return [expand(store[key]) for key in sorted(self.by_node.get(node, ())) if key in store]
+
     def forget_node(self, node: str) -> None:
         for key in self.by_node.get(node, ()):
             self.player.forget(key)

@@ -10,7 +10,8 @@ import asyncio
 import logging
 import signal
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from kwok.client import Client, ClientConfig, ConfigError
 from kwok.engine.lifecycle import StageSet
@@ -30,6 +31,7 @@ class Settings:
     kubeconfig: str | None
     master: str
     identity: str
+    objects: list[dict[str, Any]] = field(default_factory=list)  # Metric, ResourceUsage, ... from --config
 
 
 def run(settings: Settings) -> None:
@@ -56,7 +58,8 @@ async def _main(settings: Settings, config: ClientConfig) -> None:
         loop.add_signal_handler(sig, main.cancel)
     metrics = Metrics()
     async with Client(config) as client:
-        controller = Controller(client, settings.options, settings.stages, settings.identity, metrics)
+        controller = Controller(client, settings.options, settings.stages, settings.identity, metrics,
+                                settings.objects)
         try:
             listener = await _start_server(settings.options, metrics, controller)
         except OSError as err:

@@ -50,7 +50,7 @@ async def _metrics(metrics: Metrics) -> web.Response:
 
 
 async def _discovery(request: web.Request, controller: Any) -> web.Response:
-    """Prometheus HTTP service discovery: one target per Metric (none configured yet)."""
+    """Prometheus HTTP service discovery: a target per Metric (none until Metrics are supported)."""
     return web.json_response([])
 
 

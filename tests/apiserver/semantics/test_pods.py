@@ -118,3 +118,12 @@ def test_requests_may_not_exceed_limits() -> None:
     _, causes = create("", "pods", pod("p", {"name": "c", "image": "x", "resources": {"requests": {"cpu": "lots"}}}))
     assert messages(causes)[0].startswith('spec.containers[0].resources.requests[cpu]: Invalid value: "lots": '
                                           "quantities must match the regular expression")
+
+
+def test_wrongly_typed_fields_are_a_bad_request() -> None:
+    from kwok.api.errors import ApiError
+
+    with pytest.raises(ApiError) as caught:
+        create("", "pods", pod("p", tolerations=["not-an-object"]))
+    assert caught.value.code == 400
+    assert caught.value.message.startswith('Pod in version "v1" cannot be handled as a Pod:')

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kwok.api import errors
 from kwok.apiserver.registry import Cause, DeleteDecision, Obj, RequestContext, Strategy
 from kwok.apiserver.strategies.objectmeta import (
     NameValidator,
@@ -74,7 +75,37 @@ class KindStrategy(Strategy):
         return []
 
     # --- the contract -------------------------------------------------------------------------
+    def _undecodable(self, err: Exception) -> errors.ApiError:
+        """A body whose fields have the wrong JSON types: what the real decoder answers with 400."""
+        kind = self.info.kind
+        return errors.bad_request(f'{kind} in version "{self.info.version}" cannot be handled as a {kind}: '
+                                  f"a field has the wrong type ({err})")
+
     def prepare_for_create(self, obj: Obj, ctx: RequestContext) -> None:
+        try:
+            self._prepare_for_create(obj, ctx)
+        except (AttributeError, TypeError) as err:
+            raise self._undecodable(err) from None
+
+    def validate_create(self, obj: Obj) -> list[Cause]:
+        try:
+            return self._validate_create(obj)
+        except (AttributeError, TypeError) as err:
+            raise self._undecodable(err) from None
+
+    def prepare_for_update(self, new: Obj, old: Obj, ctx: RequestContext) -> None:
+        try:
+            self._prepare_for_update(new, old, ctx)
+        except (AttributeError, TypeError) as err:
+            raise self._undecodable(err) from None
+
+    def validate_update(self, new: Obj, old: Obj) -> list[Cause]:
+        try:
+            return self._validate_update(new, old)
+        except (AttributeError, TypeError) as err:
+            raise self._undecodable(err) from None
+
+    def _prepare_for_create(self, obj: Obj, ctx: RequestContext) -> None:
         if self.has_status and self.clear_status_on_create:
             # The zero status of a typed kind: `status: {}` until a controller writes it.
             obj["status"] = {}
@@ -86,11 +117,11 @@ class KindStrategy(Strategy):
         self.default(obj)
         self.prepare_create(obj, ctx)
 
-    def validate_create(self, obj: Obj) -> list[Cause]:
+    def _validate_create(self, obj: Obj) -> list[Cause]:
         causes = validate_object_meta(obj, self.info.namespaced, self.name_validator)
         return causes + self.validate_spec(obj)
 
-    def prepare_for_update(self, new: Obj, old: Obj, ctx: RequestContext) -> None:
+    def _prepare_for_update(self, new: Obj, old: Obj, ctx: RequestContext) -> None:
         super().prepare_for_update(new, old, ctx)
         self.default(new)
         if self.bumps_generation:
@@ -98,7 +129,7 @@ class KindStrategy(Strategy):
         else:
             new.setdefault("metadata", {}).pop("generation", None)
 
-    def validate_update(self, new: Obj, old: Obj) -> list[Cause]:
+    def _validate_update(self, new: Obj, old: Obj) -> list[Cause]:
         causes = validate_object_meta_update(new, old)
         if not spec_changed(new, old, self.not_spec):
             # The stored spec passed validation already: status and metadata writes (most writes of a

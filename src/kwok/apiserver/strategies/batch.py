@@ -79,11 +79,11 @@ class JobStrategy(KindStrategy):
         default_job_spec(obj.setdefault("spec", {}))
         default_job_labels(obj)
 
-    def validate_create(self, obj: Obj) -> list[Cause]:
+    def _validate_create(self, obj: Obj) -> list[Cause]:
         # The real strategy generates the selector in Validate, once the uid is known.
         if not (obj.get("spec") or {}).get("manualSelector"):
             generate_selector(obj)
-        return super().validate_create(obj)
+        return super()._validate_create(obj)
 
     def validate_spec(self, obj: Obj) -> list[Cause]:
         spec = obj.get("spec") or {}

@@ -33,8 +33,8 @@ class NamespaceStrategy(KindStrategy):
         if "kubernetes" not in finalizers:
             finalizers.append("kubernetes")
 
-    def prepare_for_update(self, new: Obj, old: Obj, ctx: RequestContext) -> None:
-        super().prepare_for_update(new, old, ctx)
+    def _prepare_for_update(self, new: Obj, old: Obj, ctx: RequestContext) -> None:
+        super()._prepare_for_update(new, old, ctx)
         # spec.finalizers change only through the finalize subresource.
         new["spec"] = old.get("spec") or {}
 

@@ -112,8 +112,8 @@ class ServiceStrategy(KindStrategy):
     def prepare_create(self, obj: Obj, ctx: RequestContext) -> None:
         obj["status"] = {"loadBalancer": {}}
 
-    def prepare_for_update(self, new: Obj, old: Obj, ctx: RequestContext) -> None:
-        super().prepare_for_update(new, old, ctx)
+    def _prepare_for_update(self, new: Obj, old: Obj, ctx: RequestContext) -> None:
+        super()._prepare_for_update(new, old, ctx)
         keep_allocated(new.setdefault("spec", {}), old.get("spec") or {})
 
     def validate_spec(self, obj: Obj) -> list[Cause]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from typing import BinaryIO
 
 from kwok.kubelet.debug.crilog import LogOptions, RecordError, parse_record, render
@@ -74,7 +74,7 @@ async def stream_log(
     options: LogOptions,
     alive: Callable[[], bool] = lambda: True,
     poll: float = POLL_SECONDS,
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes, None]:
     """Chunks of what `kubectl logs` shows from `f` (opened by `open_log(path)`, closed here)."""
     try:
         f.seek(tail_start(f, options.tail))

@@ -1,0 +1,77 @@
+"""The stage pipeline against a small fake API server: no-op patches, retries, bad templates."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kwok.client import Client, ClientConfig
+from kwok.engine.lifecycle import StageSet
+from kwok.engine.templatefuncs import environment_funcs
+from kwok.kubelet.actions import ActionRunner
+from kwok.kubelet.mapper import RESTMapper
+from kwok.kubelet.metrics import Metrics
+from kwok.kubelet.player import StagePlayer
+from tests.client.conftest import run, serve
+from tests.client.fakeapi import FakeAPI
+
+
+def stage(template: str, name: str = "mark") -> dict[str, Any]:
+    return {
+        "apiVersion": "kwok.x-k8s.io/v1alpha1",
+        "kind": "Stage",
+        "metadata": {"name": name},
+        "spec": {"resourceRef": {"apiGroup": "v1", "kind": "ConfigMap"}, "selector": {},
+                 "next": {"patches": [{"type": "merge", "root": "data", "template": template}]}},
+    }
+
+
+async def play(api: FakeAPI, sock: Path, template: str, settle: float = 0.3) -> list[str]:
+    """Create one ConfigMap, let a player run over its events, return the PATCH requests made."""
+    obj = await api.put("configmaps", {"metadata": {"name": "cm", "namespace": "ns"}, "data": {"a": "1"}})
+    async with serve(api, unix=sock) as url, Client(ClientConfig(server=url)) as client:
+        lifecycle = StageSet.load([stage(template)]).for_resource("v1", "ConfigMap")
+        import datetime as dt
+
+        player = StagePlayer(resource=client.resource("v1", "configmaps"), api_group="v1", kind="ConfigMap",
+                             lifecycle=lifecycle, parallelism=1, runner=ActionRunner(client, RESTMapper(client)),
+                             metrics=Metrics(), funcs=lambda o, now: environment_funcs(now, now, "v0"))
+        task = asyncio.create_task(player.run())
+        player.preprocess(obj)
+        for _ in range(50):  # feed back what the "watch" would show, until quiet
+            await asyncio.sleep(settle / 10)
+            current = api.objects[("configmaps", "ns", "cm")]
+            player.preprocess(current)
+        task.cancel()
+    return [p for m, p, _ in api.requests if m == "PATCH"]
+
+
+def test_a_patch_that_changes_nothing_is_not_sent(sock: Path) -> None:
+    api = FakeAPI()
+    patches = run(play(api, sock, "state: done"))
+    assert patches == ["/api/v1/namespaces/ns/configmaps/cm"]  # once; later plays are no-ops
+    assert api.objects[("configmaps", "ns", "cm")]["data"] == {"a": "1", "state": "done"}
+
+
+def test_retryable_errors_are_retried_and_others_are_not(sock: Path, tmp_path: Path) -> None:
+    api = FakeAPI()
+    api.fail = [(503, {}), (429, {})]  # 429 without Retry-After: the player's backoff, not the client's
+    run(play(api, sock, "state: done", settle=4.0), timeout=30)
+    assert api.objects[("configmaps", "ns", "cm")]["data"]["state"] == "done"
+
+    other = FakeAPI()
+    other.fail = [(422, {})]
+    patches = run(play(other, tmp_path / "b.sock", "state: done", settle=0.5))
+    assert "state" not in other.objects[("configmaps", "ns", "cm")]["data"] or len(patches) >= 1
+
+
+def test_a_failing_template_is_logged_once(sock: Path, caplog: pytest.LogCaptureFixture) -> None:
+    api = FakeAPI()
+    with caplog.at_level(logging.WARNING, logger="kwok.kubelet.player"):
+        patches = run(play(api, sock, "state: {{ fail \"boom\" }}"))
+    assert patches == []
+    assert len([r for r in caplog.records if "boom" in r.getMessage()]) == 1
