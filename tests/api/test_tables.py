@@ -616,3 +616,51 @@ def test_less_common_kinds() -> None:
                                                                    "False (MissingEndpoints)", "5s"]
     claim = {"metadata": meta, "status": {"allocation": {}, "reservedFor": [{"name": "p"}]}}
     assert cells("resourceclaims", claim, "resource.k8s.io") == ["x", "allocated,reserved", "5s"]
+
+
+# Sidecar (restartable init container) cases of upstream's printers_test.go, as objects.
+SIDECARS = {"initContainers": [{"name": "side-1", "restartPolicy": "Always"},
+                               {"name": "side-2", "restartPolicy": "Always"}], "containers": [{"name": "app"}]}
+
+
+def _sidecar(name: str, state: dict[str, Any], started: bool, restarts: int = 0,
+             finished: str | None = None) -> dict[str, Any]:
+    status = {"name": name, "ready": False, "restartCount": restarts, "state": state, "started": started}
+    if finished:
+        status["lastState"] = {"terminated": {"finishedAt": finished}}
+    return status
+
+
+@pytest.mark.parametrize(
+    ("phase", "initialized", "inits", "app", "expected"),
+    [
+        ("Pending", "False", [_sidecar("side-1", {"running": {}}, False, 3, ago(seconds=10)),
+                              _sidecar("side-2", {"waiting": {}}, False)],
+         {"name": "app", "state": {"waiting": {}}}, ["0/3", "Init:0/2", "3 (10s ago)"]),
+        ("Pending", "False", [_sidecar("side-1", {"running": {}}, True, 3, ago(seconds=10)),
+                              _sidecar("side-2", {"running": {}}, False)],
+         {"name": "app", "state": {"waiting": {}}}, ["0/3", "Init:1/2", "3 (10s ago)"]),
+        ("Running", "True", [_sidecar("side-1", {"running": {}}, True, 3, ago(seconds=10)),
+                             _sidecar("side-2", {"running": {}}, True)],
+         {"name": "app", "ready": True, "restartCount": 4, "state": {"running": {}},
+          "lastState": {"terminated": {"finishedAt": ago(seconds=20)}}}, ["1/3", "Running", "7 (10s ago)"]),
+        ("Succeeded", "True", [_sidecar("side-1", {"terminated": {"reason": "Error", "exitCode": 137}}, False, 3,
+                                        ago(seconds=10)),
+                               _sidecar("side-2", {"terminated": {"reason": "Error", "exitCode": 137}}, False)],
+         {"name": "app", "restartCount": 4, "state": {"terminated": {"reason": "Completed", "exitCode": 0}},
+          "lastState": {"terminated": {"finishedAt": ago(seconds=20)}}}, ["0/3", "Completed", "7 (10s ago)"]),
+    ],
+)
+def test_sidecar_pods_as_upstream_prints_them(phase: str, initialized: str, inits: list[dict[str, Any]],
+                                              app: dict[str, Any], expected: list[str]) -> None:
+    status = {"phase": phase, "initContainerStatuses": inits, "containerStatuses": [app],
+              "conditions": [{"type": "Initialized", "status": initialized}]}
+    assert cells("pods", pod(status, SIDECARS))[1:4] == expected
+
+
+def test_statuses_of_unknown_containers_do_not_count() -> None:
+    spec = {"initContainers": [{"name": "init1"}, {"name": "side", "restartPolicy": "Always"}],
+            "containers": [{"name": "c1"}]}
+    status = {"phase": "Running", "initContainerStatuses": [{"name": "bogus"}, {"name": "init1"}, {"name": "side"}],
+              "containerStatuses": [{"name": "bogus"}, {"name": "c1"}]}
+    assert cells("pods", pod(status, spec))[1:4] == ["0/2", "Init:0/2", "0"]

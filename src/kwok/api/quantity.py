@@ -373,16 +373,24 @@ class Quantity:
     def __hash__(self) -> int:
         return hash(self._value)
 
-    def __lt__(self, other: Quantity) -> bool:
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, Quantity):
+            return NotImplemented
         return _compare(self._value, other._value) < 0
 
-    def __le__(self, other: Quantity) -> bool:
+    def __le__(self, other: object) -> bool:
+        if not isinstance(other, Quantity):
+            return NotImplemented
         return _compare(self._value, other._value) <= 0
 
-    def __gt__(self, other: Quantity) -> bool:
+    def __gt__(self, other: object) -> bool:
+        if not isinstance(other, Quantity):
+            return NotImplemented
         return _compare(self._value, other._value) > 0
 
-    def __ge__(self, other: Quantity) -> bool:
+    def __ge__(self, other: object) -> bool:
+        if not isinstance(other, Quantity):
+            return NotImplemented
         return _compare(self._value, other._value) >= 0
 
 

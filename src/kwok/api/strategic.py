@@ -348,27 +348,32 @@ def _merge_set_element_orders(original: dict[str, Any], patch: dict[str, Any], s
         if not isinstance(order, list):
             raise PatchError(f"expected a []interface {{}}, but received a {_go_type(order)}")
         list_key = _extract_key(key, SET_ELEMENT_ORDER)
-        found_original, found_patch = list_key in original, list_key in patch
-        original_list = _expect_list(original.get(list_key)) if found_original else []
-        patch_list = _expect_list(patch.get(list_key)) if found_patch else []
-        sub, strategy, merge_key = struct.lookup(list_key)
-        _validate_order(patch_list, order, merge_key)
-        if not found_original and not found_patch:
-            continue
-        live = original_list
-        if found_original and found_patch:
-            live = list(original_list)    # Go's originalFieldValue: it sees the merge's writes
-            merged = _merge_slice_handler(original[list_key], patch[list_key], sub, strategy, merge_key, False, live)
-        else:
-            merged = original_list if found_original else patch_list
-        if merge_key:
-            in_order, server_only = _partition_maps(merged, order, merge_key)
-        else:
-            in_order, server_only = _partition_scalars(merged, order)
-        kind = _slice_element_kind(live, patch_list)
-        ordered = _normalize_element_order(in_order, server_only, order, live, merge_key, kind)
-        original[list_key] = ordered if found_original else _fresh(ordered)
+        _merge_ordered_list(original, patch, struct, list_key, order)
         patch.pop(list_key, None)
+
+
+def _merge_ordered_list(original: dict[str, Any], patch: dict[str, Any], struct: _Struct, list_key: str,
+                        order: list[Any]) -> None:
+    found_original, found_patch = list_key in original, list_key in patch
+    original_list = _expect_list(original.get(list_key)) if found_original else []
+    patch_list = _expect_list(patch.get(list_key)) if found_patch else []
+    sub, strategy, merge_key = struct.lookup(list_key)
+    _validate_order(patch_list, order, merge_key)
+    if not found_original and not found_patch:
+        return
+    live = original_list
+    if found_original and found_patch:
+        live = list(original_list)    # Go's originalFieldValue: it sees the merge's writes
+        merged = _merge_slice_handler(original_list, patch_list, sub, strategy, merge_key, False, live)
+    else:
+        merged = original_list if found_original else patch_list
+    if merge_key:
+        in_order, server_only = _partition_maps(merged, order, merge_key)
+    else:
+        in_order, server_only = _partition_scalars(merged, order)
+    kind = _slice_element_kind(live, patch_list)
+    ordered = _normalize_element_order(in_order, server_only, order, live, merge_key, kind)
+    original[list_key] = ordered if found_original else _fresh(ordered)
 
 
 def _expect_list(value: Any) -> list[Any]:

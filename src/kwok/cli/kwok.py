@@ -41,8 +41,11 @@ def _controller_command() -> click.Command:
 
 
 def main() -> None:
+    from kwok.cli.goflags import main_args
+
+    command = _controller_command()
     try:
-        _controller_command()(prog_name="kwok")
+        command(main_args(command, sys.argv[1:]), prog_name="kwok")
     except KeyboardInterrupt:
         sys.exit(130)
 

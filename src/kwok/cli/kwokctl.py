@@ -7,9 +7,10 @@ import sys
 
 def main() -> None:
     from kwok.cli.ctl_commands import kwokctl
+    from kwok.cli.goflags import main_args
 
     try:
-        kwokctl(prog_name="kwokctl")
+        kwokctl(main_args(kwokctl, sys.argv[1:]), prog_name="kwokctl")
     except KeyboardInterrupt:
         sys.exit(130)
 

@@ -2,7 +2,7 @@
 
 Objects are decoded with orjson and never converted to models (model conversion makes lists
 5-20x slower). There is deliberately no client-side rate limiting: KWOK runs with client-go's
-"fake always" limiter. Only replies that say "try later" (429, or 503 with Retry-After) are
+"fake always" limiter. Only replies that say "try later" (429 or 5xx with Retry-After) are
 retried here, as client-go does; other transient errors surface as `ApiError.is_retryable`
 so that the caller's queue decides.
 """
@@ -314,4 +314,5 @@ def _decode(resp: Response) -> Any:
 
 
 def _try_later(resp: Response) -> bool:
-    return resp.status == 429 or (resp.status == 503 and resp.retry_after is not None)
+    """client-go's rule: a 429 or 5xx that says when to come back (Retry-After)."""
+    return resp.retry_after is not None and (resp.status == 429 or resp.status >= 500)

@@ -22,6 +22,29 @@ log = logging.getLogger("kwok.controlplane.events")
 
 MAX_QUEUED = 1000
 AGGREGATION_SECONDS = 600.0
+# EventSourceObjectSpamFilter: per (component, object) a bucket of 25 events refilled 1 per 5 min
+SPAM_BURST = 25
+SPAM_REFILL_SECONDS = 300.0
+
+
+class SpamFilter:
+    """client-go's token bucket per event source and involved object (time passed in)."""
+
+    def __init__(self, burst: int = SPAM_BURST, refill_seconds: float = SPAM_REFILL_SECONDS) -> None:
+        self.burst = burst
+        self.refill = refill_seconds
+        self._buckets: dict[tuple[str, str], tuple[float, float]] = {}
+
+    def allow(self, component: str, obj_key: str, now: float) -> bool:
+        tokens, last = self._buckets.get((component, obj_key), (float(self.burst), now))
+        tokens = min(float(self.burst), tokens + (now - last) / self.refill)
+        if tokens < 1:
+            self._buckets[(component, obj_key)] = (tokens, now)
+            return False
+        if len(self._buckets) > 65536:
+            self._buckets.clear()
+        self._buckets[(component, obj_key)] = (tokens - 1, now)
+        return True
 
 
 class EventRecorder:
@@ -32,6 +55,7 @@ class EventRecorder:
         self._queue: asyncio.Queue[tuple[dict[str, Any], str, str, str, float, str]] = asyncio.Queue(MAX_QUEUED)
         self._seen: dict[tuple[str, str, str, str], tuple[str, str, int, float]] = {}
         self._task: asyncio.Task[None] | None = None
+        self.spam = SpamFilter()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name=f"events-{self.component}")
@@ -47,8 +71,13 @@ class EventRecorder:
         """Queue an event about `obj`; list items carry no kind, so callers name it."""
         if kind is not None:
             obj = {**obj, "kind": kind, "apiVersion": api_version}
+        component = component or self.component
+        meta = obj.get("metadata") or {}
+        if not self.spam.allow(component, meta.get("uid") or f"{meta.get('namespace')}/{meta.get('name')}",
+                               time.monotonic()):
+            return
         with contextlib.suppress(asyncio.QueueFull):
-            self._queue.put_nowait((obj, type_, reason, message, time.time(), component or self.component))
+            self._queue.put_nowait((obj, type_, reason, message, time.time(), component))
 
     def for_component(self, component: str) -> ComponentRecorder:
         return ComponentRecorder(self, component)

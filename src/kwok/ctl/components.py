@@ -102,7 +102,7 @@ def build_kwok_controller(paths: ClusterPaths, opts: dict[str, Any], port: int) 
     args = [
         f"--kubeconfig={paths.internal_kubeconfig}",
         f"--config={paths.config}",
-        "--manage-all-nodes",
+        "--manage-all-nodes=true",
         "--node-name=localhost",
         "--node-ip=127.0.0.1",
         f"--node-port={port}",

@@ -38,7 +38,7 @@ def load_rendered(text: str) -> Any:
 def implicit_resolvers() -> dict[str, list[tuple[str, Any]]]:
     """The plain-scalar rules of `load`, by first character (wildcard rules appended)."""
     table = _Loader.yaml_implicit_resolvers
-    wildcard = list(table.get(None, []))  # type: ignore[call-overload]
+    wildcard = list(table.get(None, []))
     return {first: list(rules) + wildcard for first, rules in table.items() if first is not None}
 
 

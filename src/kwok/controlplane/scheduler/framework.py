@@ -153,8 +153,8 @@ class Algorithm:
             heapq.heapify(batch.heap)
         while batch.heap:
             _, _, name = heapq.heappop(batch.heap)
-            info = self.snapshot.nodes.get(name)
-            if info is not None and run_filters(pod, info, CycleState()) is None:
+            candidate = self.snapshot.nodes.get(name)
+            if candidate is not None and run_filters(pod, candidate, CycleState()) is None:
                 return name
         self._batch = None
         return None
