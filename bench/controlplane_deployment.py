@@ -168,7 +168,13 @@ def main() -> None:
         )
         procs.append(
             start(
-                [kwok_bin, f"--master={url}", "--manage-all-nodes", "--cidr=10.0.0.0/8", f"--config={work / 'kwok.yaml'}"],
+                [
+                    kwok_bin,
+                    f"--master={url}",
+                    "--manage-all-nodes",
+                    "--cidr=10.0.0.0/8",
+                    f"--config={work / 'kwok.yaml'}",
+                ],
                 work / "kwok.log",
             )
         )

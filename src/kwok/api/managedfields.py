@@ -235,17 +235,20 @@ class DeducedTypes:
         return (parent.element or DEDUCED), False
 
 
-_ATOMIC_STRUCTS = frozenset({
-    # `+structType=atomic` types (not carried by the proto comments the schema is built from)
-    "k8s.io.apimachinery.pkg.apis.meta.v1.LabelSelector",
-    "k8s.io.apimachinery.pkg.apis.meta.v1.LabelSelectorRequirement",
-    "k8s.io.api.core.v1.NodeSelector", "k8s.io.api.core.v1.NodeSelectorTerm",
-    "k8s.io.api.core.v1.NodeSelectorRequirement", "k8s.io.api.core.v1.TopologySelectorTerm",
-    "k8s.io.api.core.v1.ObjectReference", "k8s.io.api.core.v1.LocalObjectReference",
-    "k8s.io.api.core.v1.TypedLocalObjectReference", "k8s.io.api.core.v1.TypedObjectReference",
-    "k8s.io.api.core.v1.ConfigMapKeySelector", "k8s.io.api.core.v1.SecretKeySelector",
-    "k8s.io.api.core.v1.ObjectFieldSelector", "k8s.io.api.core.v1.ResourceFieldSelector",
-})
+# `+structType=atomic` messages of the Kubernetes 1.36 protos (the schema file does not carry
+# message-level markers yet), derived from the upstream generated.proto comments.
+_ATOMIC_STRUCTS = frozenset(
+    [f"k8s.io.api.admissionregistration.{v}.{m}" for v in ("v1", "v1beta1", "v1alpha1")
+     for m in ("MatchResources", "NamedRuleWithOperations", "ParamKind", "ParamRef")]
+    + ["k8s.io.api.admissionregistration.v1.Variable", "k8s.io.api.admissionregistration.v1beta1.Variable",
+       "k8s.io.api.autoscaling.v1.CrossVersionObjectReference", "k8s.io.api.discovery.v1.EndpointPort",
+       "k8s.io.api.networking.v1.ServiceBackendPort", "k8s.io.api.rbac.v1.RoleRef", "k8s.io.api.rbac.v1.Subject",
+       "k8s.io.apimachinery.pkg.apis.meta.v1.LabelSelector", "k8s.io.apimachinery.pkg.apis.meta.v1.OwnerReference"]
+    + [f"k8s.io.api.core.v1.{m}" for m in (
+        "ConfigMapKeySelector", "EndpointAddress", "EndpointPort", "FileKeySelector", "LocalObjectReference",
+        "NodeSelector", "NodeSelectorTerm", "ObjectFieldSelector", "ObjectReference", "ResourceFieldSelector",
+        "ScopeSelector", "SecretKeySelector", "SecretReference", "TopologySelectorTerm", "TypedLocalObjectReference")]
+)
 
 
 class SchemaTypes:
