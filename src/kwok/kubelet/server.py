@@ -7,6 +7,7 @@ supported here.
 
 from __future__ import annotations
 
+import importlib.util
 from typing import Any
 
 from aiohttp import web
@@ -21,6 +22,10 @@ STREAMING = ("/containerLogs/", "/exec/", "/attach/", "/portForward/")
 
 def build_app(metrics: Metrics, controller: Any = None) -> web.Application:
     app = web.Application(middlewares=[_server_header])
+    if controller is not None and importlib.util.find_spec("kwok.kubelet.usage") is not None:
+        from kwok.kubelet.usage import mount_kubelet_endpoints  # logs/exec/attach/port-forward, Metric
+
+        mount_kubelet_endpoints(app, controller, getattr(controller, "documents", ()))
     for path in ("/healthz", "/readyz", "/livez"):
         app.router.add_route("*", path, _ok)
     app.router.add_get("/metrics", lambda req: _metrics(metrics))

@@ -89,7 +89,8 @@ def test_status_conditions_as_rollout_status_reads_them() -> None:
 def test_progress_deadline_exceeded() -> None:
     stale = {"type": "Progressing", "status": "True", "reason": "ReplicaSetUpdated", "message": "",
              "lastUpdateTime": "2026-01-01T00:00:00Z", "lastTransitionTime": "2026-01-01T00:00:00Z"}
-    d = dep(3, status={"replicas": 3, "updatedReplicas": 1, "availableReplicas": 2, "conditions": [stale]})
+    d = dep(3, status={"replicas": 3, "updatedReplicas": 1, "availableReplicas": 2, "readyReplicas": 2,
+                       "conditions": [stale]})
     d["spec"]["progressDeadlineSeconds"] = 60
     new = rs("web-b", 1, 0, "v2", "2026-01-02T00:00:00Z", revision=2)
     old = rs("web-a", 2, 2, "v1", "2026-01-01T00:00:00Z")

@@ -95,7 +95,8 @@ class Process:
         return self.proc.returncode
 
     def output(self) -> str:
-        self._file.flush()
+        if not self._file.closed:
+            self._file.flush()
         return self.log.read_text(errors="replace")
 
 
