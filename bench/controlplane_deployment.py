@@ -107,7 +107,14 @@ async def run(url: str, nodes: int, replicas: int, timeout: float) -> None:
         await gather_bounded([node_api.create(fake_node(i)) for i in range(nodes)])
         print(f"created {nodes} nodes in {time.perf_counter() - started:.1f}s", flush=True)
         deployments, pods = client.resource("apps/v1", "deployments"), client.resource("v1", "pods")
-        await asyncio.sleep(3)  # let kwok initialize the nodes
+        waited = time.perf_counter()
+        while time.perf_counter() - waited < timeout:  # kwok initializes the nodes (Ready) first
+            items = (await node_api.list()).get("items") or []
+            if sum(1 for n in items if any(c.get("type") == "Ready" and c.get("status") == "True"
+                                           for c in (n.get("status") or {}).get("conditions") or ())) >= nodes:
+                break
+            await asyncio.sleep(1)
+        print(f"nodes Ready after {time.perf_counter() - started:.1f}s", flush=True)
         started = time.perf_counter()
         await deployments.create(deployment(replicas), "default")
         while time.perf_counter() - started < timeout:

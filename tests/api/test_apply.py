@@ -81,8 +81,8 @@ def test_several_conflicts_are_grouped_by_manager() -> None:
         '- .spec.template.spec.containers[name="nginx"].image\n'
         'conflicts with "hpa" using apps/v1:\n'
         "- .spec.replicas")
-    assert raised.value.conflicts == [('"alice"', '.spec.template.spec.containers[name="nginx"].image'),
-                                      ('"hpa" using apps/v1', ".spec.replicas")]
+    assert raised.value.conflicts == [("alice", '.spec.template.spec.containers[name="nginx"].image'),
+                                      ("hpa", ".spec.replicas")]
 
 
 def test_force_takes_ownership() -> None:
@@ -153,7 +153,7 @@ def test_custom_resource_lists_are_atomic() -> None:
     assert owned(live, "one") == {"f:spec": {".": {}, "f:size": {}, "f:tags": {}}}
     with pytest.raises(ApplyConflict) as raised:
         apply(live, widget(["c"]), "two", False, "example.com/v1", T1)
-    assert raised.value.conflicts == [('"one"', ".spec.tags")]
+    assert raised.value.conflicts == [("one", ".spec.tags")]
     assert apply(live, widget(["c"]), "two", True, "example.com/v1", T1)["spec"]["tags"] == ["c"]
 
 
@@ -316,3 +316,51 @@ def test_the_result_shares_nothing_with_the_inputs() -> None:
     containers(result)[0]["image"] = "changed"
     result["spec"]["selector"]["matchLabels"]["x"] = "y"
     assert live == before_live and config == before_config
+
+
+WIDGET_SCHEMA: dict[str, Any] = {"type": "object", "properties": {
+    "apiVersion": {"type": "string"}, "kind": {"type": "string"}, "metadata": {"type": "object"},
+    "spec": {"type": "object", "properties": {
+        "size": {"type": "integer"},
+        "ports": {"type": "array", "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"],
+                  "items": {"type": "object", "properties": {"name": {"type": "string"},
+                                                             "port": {"type": "integer"}}}},
+        "tags": {"type": "array", "items": {"type": "string"}},
+        "labels": {"type": "object", "additionalProperties": {"type": "string"}},
+        "blob": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}}}}
+
+
+def test_custom_resources_with_a_structural_schema_merge_by_its_list_types() -> None:
+    from kwok.api.managedfields import OpenAPITypes
+
+    types = OpenAPITypes(WIDGET_SCHEMA)
+
+    def widget(**spec: Any) -> dict[str, Any]:
+        return {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}, "spec": spec}
+
+    live = apply(None, widget(size=1, ports=[{"name": "http", "port": 80}], tags=["a"], labels={"x": "1"},
+                              blob={"k": {"n": 1}}), "one", False, "example.com/v1", T0, resolver=types)
+    assert owned(live, "one") == {"f:spec": {
+        "f:blob": {"f:k": {".": {}, "f:n": {}}}, "f:labels": {"f:x": {}},
+        "f:ports": {'k:{"name":"http"}': {".": {}, "f:name": {}, "f:port": {}}}, "f:size": {}, "f:tags": {}}}
+    merged = apply(live, widget(ports=[{"name": "metrics", "port": 9090}], labels={"y": "2"}), "two", False,
+                   "example.com/v1", T1, resolver=types)
+    assert merged["spec"]["ports"] == [{"name": "http", "port": 80}, {"name": "metrics", "port": 9090}]
+    assert merged["spec"]["labels"] == {"x": "1", "y": "2"}
+    with pytest.raises(ApplyConflict) as raised:
+        apply(live, widget(tags=["b"]), "two", False, "example.com/v1", T1, resolver=types)
+    assert raised.value.conflicts == [("one", ".spec.tags")]
+
+
+def test_conflicts_name_the_subresource_of_the_owner() -> None:
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {"containers": [{"name": "c"}]}}
+    live = update_managed_fields(None, pod, "kubectl-run", "Update", "v1", T0)
+    running = copy.deepcopy(live)
+    running["status"] = {"phase": "Running"}
+    live = update_managed_fields(live, running, "kwok", "Update", "v1", T1, subresource="status")
+    failed = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "status": {"phase": "Failed"}}
+    with pytest.raises(ApplyConflict) as raised:
+        apply(live, failed, "chaos", False, "v1", T2, subresource="status", ignored=[("spec",)])
+    assert raised.value.message == ('Apply failed with 1 conflict: conflict with "kwok" with subresource "status" '
+                                    "using v1: .status.phase")
+    assert raised.value.conflicts == [("kwok", ".status.phase")]

@@ -249,3 +249,15 @@ def test_keyed_items_are_ordered_by_value_not_by_text() -> None:
     assert list(encode_fields(decode_fields(wire))) == ['k:{"port":80}', 'k:{"port":443}', 'k:{"port":8080}']
     values = {'v:"b"': {}, "v:10": {}, 'v:"a"': {}, "v:9": {}}
     assert list(encode_fields(decode_fields(values))) == ["v:9", "v:10", 'v:"a"', 'v:"b"']
+
+
+def test_create_marks_pointer_structs_and_defaulted_empty_ones_like_kubectl_create() -> None:
+    obj = deployment(strategy={"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%"}})
+    obj["spec"]["template"]["spec"]["securityContext"] = {}
+    obj["status"] = {}
+    created = update_managed_fields(None, obj, "kubectl-create", "Update", "apps/v1", T0)
+    spec = fields_of(created, "kubectl-create")["f:spec"]
+    assert spec["f:strategy"] == {"f:rollingUpdate": {".": {}, "f:maxSurge": {}}, "f:type": {}}
+    assert spec["f:template"]["f:spec"]["f:securityContext"] == {}
+    assert "." not in spec["f:template"]["f:spec"]["f:containers"]
+    assert "f:status" not in fields_of(created, "kubectl-create")

@@ -664,3 +664,32 @@ def test_statuses_of_unknown_containers_do_not_count() -> None:
     status = {"phase": "Running", "initContainerStatuses": [{"name": "bogus"}, {"name": "init1"}, {"name": "side"}],
               "containerStatuses": [{"name": "bogus"}, {"name": "c1"}]}
     assert cells("pods", pod(status, spec))[1:4] == ["0/2", "Init:0/2", "0"]
+
+
+@pytest.mark.parametrize("obj", [{}, {"metadata": {"name": "x"}, "spec": None, "status": None},
+                                 {"metadata": {"name": "x", "deletionTimestamp": "garbage"}, "spec": {}, "status": {}}])
+def test_every_printer_fills_one_cell_per_column_even_for_sparse_objects(obj: dict[str, Any]) -> None:
+    from kwok.api.tables import _PRINTERS
+
+    for group, resource in _PRINTERS:
+        width = len(column_definitions(resource, group))
+        # upstream's IPAddress printer emits an Age cell it has no column for
+        expected = width + 1 if resource == "ipaddresses" else width
+        assert len(cells(resource, obj, group)) == expected, (group, resource)
+
+
+def test_column_descriptions_are_the_field_docs_upstream_cites() -> None:
+    from kwok.api.tables import swagger_doc
+
+    meta = "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta"
+    columns = {c["name"]: c["description"] for c in column_definitions("pods", "")}
+    assert columns["Name"] == swagger_doc(f"{meta}.name")
+    assert columns["Age"] == swagger_doc(f"{meta}.creationTimestamp")
+    assert columns["Age"].endswith("in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: "
+                                   "https://git.k8s.io/community/contributors/devel/sig-architecture/"
+                                   "api-conventions.md#metadata")
+    assert columns["IP"] == ("podIP address allocated to the pod. Routable at least within the cluster. "
+                             "Empty if not yet allocated.")
+    assert columns["Ready"] == "The aggregate readiness state of this pod for accepting traffic."
+    wide = {c["name"]: c["description"] for c in column_definitions("deployments", "apps")}
+    assert wide["Containers"] == "Names of each container in the template."

@@ -88,3 +88,13 @@ def test_watch_delivers_live_events_and_times_out(core: client.CoreV1Api) -> Non
                                               label_selector="live=y", timeout_seconds=2)]
     assert [e["type"] for e in events] == ["ADDED"]
     assert 1.5 < time.monotonic() - started < 6
+
+
+def test_delete_collection_by_label(core: client.CoreV1Api) -> None:
+    tag = uuid.uuid4().hex[:6]
+    for i in range(3):
+        core.create_namespaced_config_map("default", {"metadata": {"name": f"dc-{tag}-{i}", "labels": {"dc": tag}}})
+    core.create_namespaced_config_map("default", {"metadata": {"name": f"dc-{tag}-keep"}})
+    core.delete_collection_namespaced_config_map("default", label_selector=f"dc={tag}")
+    left = [c.metadata.name for c in core.list_namespaced_config_map("default").items if tag in c.metadata.name]
+    assert left == [f"dc-{tag}-keep"]

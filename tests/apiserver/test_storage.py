@@ -150,3 +150,22 @@ def test_sqlite_groups_commits_and_reloads(tmp_path: Path) -> None:
     assert store.rv == 301
     entry = store.get(R, "default", "o5")
     assert entry is not None and entry.fields == {"metadata.name": "o5"}
+
+
+class Broken(Recorder):
+    def deliver(self, event: Event) -> None:
+        raise RuntimeError("cannot render")
+
+
+def test_a_failing_watcher_is_dropped_without_failing_the_write() -> None:
+    async def scenario() -> None:
+        store = Store()
+        good, broken = Recorder(), Broken()
+        store.watch(R, 0, broken)
+        store.watch(R, 0, good)
+        await store.create(R, cm("a"), {})
+        await store.create(R, cm("b"), {})
+        assert [e.entry.name for e in good.events] == ["a", "b"]
+        assert store.watcher_count() == 1
+
+    run(scenario())

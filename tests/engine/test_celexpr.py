@@ -134,3 +134,11 @@ def test_upstream_usage_and_metric_expressions_evaluate() -> None:
         assert isinstance(as_float(CELProgram(m["value"]).evaluate(given, ctx)), float), m["name"]
         for label in m.get("labels") or []:
             assert isinstance(CELProgram(label["value"]).evaluate(given, ctx), str)
+
+
+def test_functions_on_objects_without_the_field_do_not_crash() -> None:
+    ctx = CELContext(now=NOW)
+    assert run("pod.SinceSecond()", ctx, pod={"metadata": {"name": "new"}}) == 0.0
+    assert run("self.SinceSecond()", ctx, self={"metadata": {}}) == 0.0
+    with pytest.raises(CELError):
+        run("UnixSecond('not a time')", ctx)

@@ -210,6 +210,70 @@ GO_CASES = [
             "err": 'template: stdin:1:3: executing "stdin" at <call .a>: error calling call: non-function .a of type string'
         },
     ),
+    ("print_nil_in_list", "{{ .l }}", {"l": [1, None, "a"]}, {"out": "[1 <nil> a]"}),
+    ("printf_v_map", '{{ printf "%v" .m }}', {"m": {"k": ["x"]}}, {"out": "map[k:[x]]"}),
+    ("printf_q_num", '{{ printf "%q" .s }}', {"s": 'a"b'}, {"out": '"a\\"b"'}),
+    (
+        "len_nil",
+        "{{ len .nope }}",
+        {},
+        {
+            "err": 'template: stdin:1:3: executing "stdin" at <len .nope>: error calling len: reflect: call of reflect.Value.Type on zero Value'
+        },
+    ),
+    (
+        "index_nil_map",
+        '{{ index .nope "a" }}',
+        {},
+        {
+            "err": 'template: stdin:1:3: executing "stdin" at <index .nope "a">: error calling index: index of untyped nil'
+        },
+    ),
+    ("range_int", "{{ range 3 }}{{ . }}{{ end }}", {}, {"out": "012"}),
+    ("with_else_with", "{{ with .a }}A{{ else with .b }}B{{ . }}{{ end }}", {"b": "x"}, {"out": "Bx"}),
+    ("not_empty_map", "{{ if .m }}y{{ else }}n{{ end }}", {"m": {}}, {"out": "n"}),
+    ("and_short", "{{ and .a (index .a 5) }}", {}, {"out": "<no value>"}),
+    (
+        "nested_vars_scope",
+        "{{ $x := 1 }}{{ if true }}{{ $x := 2 }}{{ $x }}{{ end }}{{ $x }}",
+        {},
+        {"out": "21"},
+    ),
+    (
+        "assign_in_range",
+        "{{ $x := 0 }}{{ range .l }}{{ $x = . }}{{ end }}{{ $x }}",
+        {"l": ["a", "b"]},
+        {"out": "b"},
+    ),
+    ("pipe_chain", '{{ "abc" | printf "%s-%s" "x" | len }}', {}, {"out": "5"}),
+    ("ws_trim_both", "x\n  {{- /* c */ -}}\n  y", {}, {"out": "xy"}),
+    ("dict_keys", '{{ $d := dict "b" 1 "a" 2 }}{{ range $k, $v := $d }}{{ $k }}{{ end }}', {}, {"out": "ab"}),
+    ("toYaml_absent", '{{ list "a" | toJson }}', {}, {"out": '["a"]'}),
+    ("default_empty_list", '{{ default "d" .l }}', {"l": []}, {"out": "d"}),
+    ("ternary", '{{ ternary "a" "b" (eq 1 1) }}', {}, {"out": "a"}),
+    ("split", '{{ $p := split "/" "a/b" }}{{ $p._1 }}', {}, {"out": "b"}),
+    (
+        "trimSuffix",
+        '{{ trimSuffix "-x" "abc-x" }} {{ trimPrefix "a" "abc" }} {{ lower "AB" }} {{ title "hi there" }}',
+        {},
+        {"out": "abc bc ab Hi There"},
+    ),
+    (
+        "contains_hasPrefix",
+        '{{ contains "b" "abc" }} {{ hasPrefix "a" "abc" }} {{ hasSuffix "c" "abc" }}',
+        {},
+        {"out": "true true true"},
+    ),
+    ("int64_float", '{{ int64 "5" }} {{ float64 "1.5" }} {{ add1 1 }}', {}, {"out": "5 1.5 2"}),
+    ("keys_sorted", '{{ keys .m | sortAlpha | join "," }}', {"m": {"b": 1, "a": 2}}, {"out": "a,b"}),
+    (
+        "printf_float",
+        '{{ printf "%.2f" 1.2345 }} {{ printf "%d" 3 }} {{ printf "%s" 3 }}',
+        {},
+        {"out": "1.23 3 %!s(int=3)"},
+    ),
+    ("eq_bool", '{{ eq .t true }} {{ eq .s "" }}', {"t": True, "s": ""}, {"out": "true true"}),
+    ("index_list_of_maps", "{{ (index .l 0).name }}", {"l": [{"name": "n"}]}, {"out": "n"}),
 ]
 
 # Where gotpl's wording of a cause differs from Go's; the failure itself is faithful.
@@ -218,6 +282,7 @@ KNOWN_CAUSE_WORDING = {
     "index_out_of_range": "error calling index: index out of range",  # Go appends ": 5"
     "err_call_non_func": "error calling call:",
     "err_undefined_template": 'template "nope" not defined',
+    "len_nil": "error calling len:",  # Go leaks a reflect message here
 }
 
 # Go places these errors at the last field of a chain / after the template name; we report the

@@ -15,11 +15,10 @@ NOW = UPSTREAM_TEST_NOW
 CTX = CELContext(now=NOW)
 
 
-def stage(name: str = "s", kind: str = "Pod", **spec: Any) -> Stage:
+def stage(name: str = "s", kind: str = "Pod", api_group: str = "v1", **spec: Any) -> Stage:
     spec.setdefault("selector", {})
-    return Stage.compile(
-        {"kind": "Stage", "metadata": {"name": name}, "spec": {"resourceRef": {"kind": kind}, **spec}}
-    )
+    ref = {"apiGroup": api_group, "kind": kind}
+    return Stage.compile({"kind": "Stage", "metadata": {"name": name}, "spec": {"resourceRef": ref, **spec}})
 
 
 def pod(**fields: Any) -> dict[str, Any]:
@@ -64,11 +63,19 @@ def test_labels_and_annotations_are_anded() -> None:
     ],
 )
 def test_jq_operators(operator: str, values: list[str], obj_value: Any, expected: bool) -> None:
-    s = stage(
-        selector={"matchExpressions": [{"key": ".status.x", "operator": operator, "values": values or None}]}
-    )
+    selector = {"matchExpressions": [{"key": ".status.x", "operator": operator, "values": values or None}]}
+    s = stage(kind="ConfigMap", selector=selector)  # an unstructured kind
     obj = pod(status={"x": obj_value}) if obj_value is not None else pod(status={})
     assert s.matches(obj, CTX) is expected
+
+
+def test_numbers_never_match_in_for_typed_node_and_pod_stages() -> None:
+    # KWOK's pod controller gives jq the Pod through a JSON round trip: every number is a float.
+    selector = {"matchExpressions": [{"key": ".spec.priority", "operator": "In", "values": ["3"]}]}
+    assert not stage(selector=selector).matches(pod(spec={"priority": 3}), CTX)
+    # ... while its stage tests load the object unstructured, where integers match.
+    unstructured = CELContext(now=NOW, unstructured=True)
+    assert stage(selector=selector).matches(pod(spec={"priority": 3}), unstructured)
 
 
 def test_jq_runtime_error_means_in_false_and_not_in_true() -> None:
@@ -100,7 +107,9 @@ def test_cel_error_or_non_bool_fails_the_match() -> None:
 
     failing = {"matchExpressions": [{"cel": {"expression": "self.status.phase == 'x'"}}]}
     with pytest.raises(CELError, match="phase"):
-        stage(kind="Widget", selector=failing).matches({"kind": "Widget", "status": {}}, CTX)
+        stage(kind="Widget", api_group="example.com/v1", selector=failing).matches(
+            {"kind": "Widget", "status": {}}, CTX
+        )
     assert not stage(selector=failing).matches(pod(), CTX)  # a typed Pod reads phase as ""
     with pytest.raises(CELError, match="must be a bool"):
         stage(selector={"matchExpressions": [{"cel": {"expression": "'yes'"}}]}).matches(pod(), CTX)
@@ -352,6 +361,22 @@ def test_bad_stages_fail_at_load(spec: dict[str, Any], message: str) -> None:
         stage(**spec)
 
 
+def test_unknown_builtin_kind_fails_at_load_but_custom_groups_are_accepted() -> None:
+    with pytest.raises(
+        StageError, match=r'spec\.resourceRef\.kind: Unsupported value: "Pods": v1 has no such kind'
+    ):
+        stage(kind="Pods")
+    assert Stage.compile(
+        {"metadata": {"name": "x"}, "spec": {"resourceRef": {"apiGroup": "example.com/v1", "kind": "Widget"}}}
+    )
+    assert Stage.compile(
+        {
+            "metadata": {"name": "x"},
+            "spec": {"resourceRef": {"apiGroup": "kwok.x-k8s.io/v1alpha1", "kind": "Stage"}},
+        }
+    )
+
+
 def test_stage_set_groups_by_resource_and_rejects_duplicates() -> None:
     docs = [
         {
@@ -389,7 +414,7 @@ def test_clock_dependent_cel_is_not_cached_across_instants() -> None:
     obj = pod(
         metadata={
             "name": "p",
-            "uid": "u",
+            "uid": "u-clock",
             "resourceVersion": "1",
             "creationTimestamp": "2006-01-02T15:04:00Z",
         }
@@ -436,9 +461,15 @@ def test_stage_test_reports_a_failed_match_for_the_object() -> None:
     from kwok.engine.stagetest import run_stage_test
 
     stages = StageSet(
-        [stage(kind="Widget", selector={"matchExpressions": [{"cel": {"expression": "self.spec.x"}}]})]
+        [
+            stage(
+                kind="Widget",
+                api_group="example.com/v1",
+                selector={"matchExpressions": [{"cel": {"expression": "self.spec.x"}}]},
+            )
+        ]
     )
     result = run_stage_test(
-        stages, {"apiVersion": "v1", "kind": "Widget", "metadata": {"name": "w"}}, NOW, {}
+        stages, {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}}, NOW, {}
     )
     assert result["stages"] == [] and "spec" in result["error"]

@@ -8,7 +8,8 @@ An apply sends the manager's whole *intent*. The server:
    with 409 unless `force=true`, which takes the field over; applying the same value shares it;
 4. records the applied field set as this manager's `Apply` entry in `metadata.managedFields`.
 
-Custom resources without schema use deduced types (lists atomic). kubectl's client-side to
+Custom resources use deduced types (lists atomic) unless the caller passes
+`resolver=OpenAPITypes(<the CRD version's openAPIV3Schema>)`. kubectl's client-side to
 server-side migration is honoured: a `kubectl` apply may take over fields that the object's
 `kubectl.kubernetes.io/last-applied-configuration` says were applied client-side, and keeps that
 annotation in sync.
@@ -19,9 +20,12 @@ PUBLIC NAMES (the API server calls these):
           subresource="", resolver=None, ignored=()) -> dict
         # live=None creates. `message` optionally names the schema message of the kind (else it
         # is looked up from api_version + kind; unknown kinds use deduced types). Raises
-        # ApplyConflict, or ApiError 400 for an applied object of the wrong kind/version or one
-        # that carries managedFields. The caller checks that fieldManager is given.
-    ApplyConflict(ApiError): .conflicts [(manager description, field path)], .status (409 body)
+        # ApplyConflict, ApiError 400 for an applied object of the wrong kind/version or one that
+        # carries managedFields, ApiError 500 (no reason, as upstream) for a keyed list item
+        # without its key. `api_version` may be the served ResourceInfo instead of a string.
+        # `ignored`: field paths the endpoint resets, e.g. [("status",)]. The result shares
+        # nothing with the inputs. The caller checks that fieldManager is given.
+    ApplyConflict(ApiError): .conflicts [(manager, field path)], .status (the 409 body)
     merge(live, config, root_type, resolver) -> Any
     remove_items(value, field_set, root_type, resolver) -> Any
 """
@@ -43,19 +47,27 @@ _ABSENT = object()
 
 
 class ApplyConflict(errors.ApiError):
-    """409 Conflict with one FieldManagerConflict cause per conflicting field."""
+    """409 Conflict with one FieldManagerConflict cause per conflicting field.
 
-    def __init__(self, conflicts: list[tuple[str, str]]) -> None:
+    `conflicts` lists (manager, field path); `described` names each conflict's manager the way
+    the API server prints it (`"kubectl-client-side-apply" using apps/v1` for an Update entry,
+    `"kubectl"` for an Apply entry, `... with subresource "status"`).
+    """
+
+    def __init__(self, conflicts: list[tuple[str, str]], described: list[str] | None = None) -> None:
         self.conflicts = conflicts
-        causes = [{"reason": "FieldManagerConflict", "message": f"conflict with {who}", "field": path}
-                  for who, path in conflicts]
+        who = described if described is not None else [orjson.dumps(m).decode() for m, _ in conflicts]
+        pairs = [(name, path) for name, (_, path) in zip(who, conflicts, strict=True)]
+        causes = [{"reason": "FieldManagerConflict", "message": f"conflict with {name}", "field": path}
+                  for name, path in pairs]
         status = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-                  "message": conflict_message(conflicts), "reason": "Conflict",
+                  "message": conflict_message(pairs), "reason": "Conflict",
                   "details": {"causes": causes}, "code": 409}
         super().__init__(status)
 
 
 def conflict_message(conflicts: list[tuple[str, str]]) -> str:
+    """getConflictMessage, from (described manager, path) pairs grouped by manager."""
     if len(conflicts) == 1:
         who, path = conflicts[0]
         return f"Apply failed with 1 conflict: conflict with {who}: {path}"
@@ -274,7 +286,8 @@ class _Apply:
             allowed = _client_side_apply_fields(self.live, me.manager, self.root, self.types)
             refused = [(entry, path) for entry, path in conflicts if not _covered(path, allowed)]
             if refused:
-                raise ApplyConflict(_describe(refused))
+                raise ApplyConflict([(entry.manager, mf.path_string(path)) for entry, path in refused],
+                                    [entry.describe() for entry, _ in refused])
         for entry in others:
             taken = _single_paths([path for owner, path in conflicts if owner is entry])
             entry.fields = mf.difference(mf.difference(entry.fields, taken), diff.removed)
@@ -325,10 +338,6 @@ def _conflicts(others: list[ManagedEntry], changed: FieldSet) -> list[tuple[Mana
     for entry in sorted(others, key=lambda e: (e.manager, e.operation, e.api_version, e.subresource)):
         found.extend((entry, path) for path in mf.members(mf.intersection(entry.fields, changed)))
     return found
-
-
-def _describe(conflicts: list[tuple[ManagedEntry, tuple[str, ...]]]) -> list[tuple[str, str]]:
-    return [(entry.describe(), mf.path_string(path)) for entry, path in conflicts]
 
 
 def _single_paths(paths: list[tuple[str, ...]]) -> FieldSet:

@@ -13,8 +13,9 @@ an item of a list without keys. A path is *in* the set when its node is empty (a
 
 How a path is formed depends on the type: list kinds and keys come from the schema (the
 `+listType`/`+listMapKey`/`+patchMergeKey` tags carried in `kwok.api.schema`), injected as a
-`TypeResolver` so tests and custom resources can use another one. Without schema (custom
-resources) types are *deduced*: objects are granular, lists atomic.
+`TypeResolver` so tests and custom resources can use another one (`OpenAPITypes` reads a CRD's
+structural schema). Without schema types are *deduced*: objects are granular, lists atomic.
+Keyed list items that omit a key field with a default (`protocol`) are keyed by the default.
 
 PUBLIC NAMES (the API server and apply.py use these):
 
@@ -22,7 +23,8 @@ PUBLIC NAMES (the API server and apply.py use these):
     decode_fields(fields_v1) -> FieldSet / encode_fields(field_set) -> dict (FieldsV1 JSON)
     union / difference / intersection / is_empty / members(field_set) / path_string(path)
     recursive_difference(field_set, [("status",), ...])     # drop whole subtrees (reset fields)
-    TypeResolver, Type, DEDUCED, schema_types(), types_for(api_version, kind, resolver=None) -> Type
+    TypeResolver, Type, DEDUCED, schema_types(), resolver_for(api_version, kind, resolver=None)
+    OpenAPITypes(openapi_v3_schema)                 # a resolver for a CRD version's structural schema
     field_set(obj, root_type, resolver) -> FieldSet          # structured-merge-diff ToFieldSet
     compare(old, new, root_type, resolver) -> Comparison     # added / modified / removed sets
     ManagedEntry, decode_managed(obj) -> dict[ManagerKey, ManagedEntry], encode_managed(entries)
@@ -158,16 +160,8 @@ def insert(fields: FieldSet, path: tuple[str, ...]) -> None:
     node[MEMBER] = {}
 
 
-def remove_member(fields: FieldSet, path: tuple[str, ...]) -> FieldSet:
-    """The set without `path` itself (its children stay): stripMeta's Difference of one path."""
-    return difference(fields, _single(path))
 
 
-def _single(path: tuple[str, ...]) -> FieldSet:
-    node: FieldSet = {MEMBER: {}}
-    for element in reversed(path):
-        node = {element: node}
-    return node
 
 
 def path_string(path: tuple[str, ...]) -> str:
@@ -209,6 +203,7 @@ class Type:
     element: Type | None = None
     keys: tuple[str, ...] = ()
     required: bool = False  # a list or map without omitempty: Go's zero object has it as null
+    schema: Any = field(default=None, compare=False, hash=False, repr=False)  # OpenAPI node (CRDs)
 
 
 DEDUCED = Type("deduced")
@@ -319,6 +314,53 @@ def schema_types() -> TypeResolver:
 
 
 DEDUCED_TYPES = DeducedTypes()
+
+
+class OpenAPITypes:
+    """Types of a custom resource from its CRD version's structural `openAPIV3Schema`.
+
+    Declared `properties` are struct fields, `additionalProperties` a map, arrays are atomic
+    unless `x-kubernetes-list-type` says `map` (keyed by `x-kubernetes-list-map-keys`) or `set`,
+    and `x-kubernetes-map-type: atomic` objects are replaced whole, as the real server does.
+    Anything the schema leaves open (`x-kubernetes-preserve-unknown-fields`) is deduced.
+    """
+
+    def __init__(self, schema: Mapping[str, Any]) -> None:
+        self._root = self.type_of(schema)
+
+    def root(self, api_version: str, kind: str) -> Type:
+        return self._root
+
+    def field(self, parent: Type, name: str) -> tuple[Type, bool]:
+        node = parent.schema
+        if parent.kind == "deduced" or not isinstance(node, Mapping):
+            return (parent.element or DEDUCED), False
+        properties = node.get("properties") or {}
+        if name in properties:
+            return self.type_of(properties[name]), True
+        if isinstance(node.get("additionalProperties"), Mapping):
+            return self.type_of(node["additionalProperties"]), False
+        return DEDUCED, False
+
+    def type_of(self, node: Mapping[str, Any]) -> Type:
+        kind = node.get("type")
+        if kind == "array":
+            items = node.get("items")
+            element = self.type_of(items) if isinstance(items, Mapping) else DEDUCED
+            list_type = node.get("x-kubernetes-list-type", "atomic")
+            keys = tuple(node.get("x-kubernetes-list-map-keys") or ())
+            return Type("list", list_type, element=element, keys=keys, schema=node)
+        if kind == "object" or "properties" in node or "additionalProperties" in node:
+            relationship = "atomic" if node.get("x-kubernetes-map-type") == "atomic" else "granular"
+            if node.get("properties"):
+                return Type("struct", relationship, schema=node)
+            if isinstance(node.get("additionalProperties"), Mapping):
+                element = self.type_of(node["additionalProperties"])
+                return Type("map", relationship, element=element, schema=node)
+            return replace(DEDUCED, relationship=relationship)
+        if node.get("x-kubernetes-preserve-unknown-fields") and not kind:
+            return DEDUCED
+        return SCALAR
 
 
 def resolver_for(api_version: str, kind: str, resolver: TypeResolver | None = None) -> tuple[Type, TypeResolver]:
@@ -701,18 +743,29 @@ def with_managed_fields(obj: Mapping[str, Any], entries: Mapping[ManagerKey, Man
     return copy
 
 
+# Struct fields that are pointers in the Go types (nil in a zero object), on the paths a create
+# reaches without entering a list; the schema does not say which struct fields are pointers.
+_POINTER_STRUCT_FIELDS = frozenset({
+    "securityContext", "affinity", "dnsConfig", "os", "rollingUpdate", "sessionAffinityConfig",
+    "persistentVolumeClaimRetentionPolicy", "ordinals", "podFailurePolicy", "successPolicy", "selector",
+    "behavior", "scaleUp", "scaleDown",
+})
+
+
 def create_baseline(new: Any, t: Type, resolver: TypeResolver) -> Any:
-    """The zero object a create is compared against: the kind's nested structs, empty.
+    """The zero object a create is compared against: the kind's non-pointer structs, empty.
 
     Go's zero value of a kind serialises its non-pointer structs as `{}`, so a create records no
-    "." for spec, template, strategy, ... but does for maps and list items it fills.
+    "." for spec, template, strategy, ... but does for pointer structs (rollingUpdate,
+    securityContext), maps and list items it fills.
     """
     if not isinstance(new, dict) or t.kind != "struct":
         return _ABSENT
     baseline: dict[str, Any] = {}
     for name, value in new.items():
         child_type, declared = resolver.field(t, name)
-        if declared and child_type.kind == "struct" and isinstance(value, dict):
+        pointer = name in _POINTER_STRUCT_FIELDS
+        if declared and child_type.kind == "struct" and isinstance(value, dict) and not pointer:
             baseline[name] = create_baseline(value, child_type, resolver)
         elif declared and child_type.required and child_type.kind in ("list", "map"):
             baseline[name] = None
@@ -797,6 +850,3 @@ def _base_entries(old: Mapping[str, Any] | None, new: Mapping[str, Any], subreso
             return sent
     return decode_managed(old)
 
-
-def copy_entries(entries: Mapping[ManagerKey, ManagedEntry]) -> dict[ManagerKey, ManagedEntry]:
-    return {key: replace(entry) for key, entry in entries.items()}

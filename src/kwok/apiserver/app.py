@@ -61,7 +61,7 @@ def _middleware(server: Server) -> Callable[..., Awaitable[web.StreamResponse]]:
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         started = time.perf_counter()
-        target = parse(request.path)
+        target = request["target"] = parse(request.path)
         code = 500
         try:
             request["identity"] = server.authenticator.identify(request)
@@ -117,7 +117,7 @@ def _dispatch(server: Server) -> Handler:
             return fixed(server, request)
         if path.startswith("/openapi/v3"):
             return _openapi(server, request, path)
-        target = parse(path)
+        target = request.get("target")
         if target is None:
             parts = path.split("/")
             if len(parts) == 3 and parts[1] == "apis":

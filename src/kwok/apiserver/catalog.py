@@ -95,5 +95,9 @@ class Catalog:
     def in_group_version(self, group: str, version: str) -> list[Served]:
         return [s for s in self if s.info.group == group and s.info.version == version]
 
+    def versions_of(self, key: str) -> int:
+        """How many served versions share a storage key (objects are stored once for all of them)."""
+        return sum(1 for s in self if s.key == key)
+
     def storage_keys(self) -> set[str]:
         return {s.key for s in self if s.stored}

@@ -20,7 +20,7 @@ import orjson
 from kwok.api import errors
 from kwok.api.schema import ResourceInfo
 from kwok.apiserver.registry import Cause, DeleteDecision, Obj, RequestContext, register
-from kwok.apiserver.strategies.base import KindStrategy, get_path
+from kwok.apiserver.strategies.base import KindStrategy, get_path, spec_changed
 from kwok.apiserver.strategies.fielderrors import invalid, not_supported, required
 from kwok.apiserver.strategies.objectmeta import dns1035_label, dns1123_label, dns1123_subdomain
 from kwok.apiserver.strategies.structural import apply_defaults, prune, validate
@@ -208,6 +208,7 @@ class CustomResourceStrategy(KindStrategy):
         self.schema: Obj | None = get_path(self.version, "schema", "openAPIV3Schema")
         self.scale: Obj = get_path(self.version, "subresources", "scale") or {}
         self.selectable = [f.get("jsonPath", "") for f in self.version.get("selectableFields") or []]
+        self.body_schema = _without_root_fields(self.schema) if self.schema is not None else None
 
     def prepare_create(self, obj: Obj, ctx: RequestContext) -> None:
         if self.has_status:
@@ -232,13 +233,15 @@ class CustomResourceStrategy(KindStrategy):
             new["status"] = apply_defaults(prune(new["status"], status_schema), status_schema)
 
     def validate_spec(self, obj: Obj) -> list[Cause]:
-        if self.schema is None:
+        if self.body_schema is None:
             return []
-        body = {k: v for k, v in obj.items() if k not in _ROOT_FIELDS}
-        root = {k: v for k, v in self.schema.items() if k not in ("required",)}
-        root["required"] = [r for r in self.schema.get("required") or [] if r not in _ROOT_FIELDS]
-        root["properties"] = {k: v for k, v in (self.schema.get("properties") or {}).items() if k not in _ROOT_FIELDS}
-        return validate(body, root)
+        return validate({k: v for k, v in obj.items() if k not in _ROOT_FIELDS}, self.body_schema)
+
+    def _validate_update(self, new: Obj, old: Obj) -> list[Cause]:
+        causes = super()._validate_update(new, old)
+        if self.has_status and new.get("status") != old.get("status") and not spec_changed(new, old):
+            causes += self.validate_spec(new)   # a status write is checked against the schema too
+        return causes
 
     def field_values(self, obj: Obj) -> dict[str, str]:
         out = super().field_values(obj)
@@ -247,6 +250,14 @@ class CustomResourceStrategy(KindStrategy):
             out[path.lstrip(".")] = "" if value is None else str(value).lower() if isinstance(value, bool) \
                 else str(value)
         return out
+
+
+def _without_root_fields(schema: Obj) -> Obj:
+    """The schema of everything but apiVersion/kind/metadata (validated as ObjectMeta instead)."""
+    body = dict(schema)
+    body["required"] = [r for r in schema.get("required") or [] if r not in _ROOT_FIELDS]
+    body["properties"] = {k: v for k, v in (schema.get("properties") or {}).items() if k not in _ROOT_FIELDS}
+    return body
 
 
 def _split(json_path: str) -> list[str]:

@@ -180,9 +180,10 @@ def list_head(served: Served, page: Page) -> bytes:
     return head[:-1] + b',"items":['
 
 
-def encode_list(served: Served, page: Page) -> bytes:
-    """The List as bytes, stored items spliced in without decoding them."""
-    return list_head(served, page) + b",".join([e.data for e in page.items]) + b"]}"
+def encode_list(served: Served, page: Page, items: list[bytes] | None = None) -> bytes:
+    """The List as bytes, stored items (or `items`) spliced in without decoding them."""
+    datas = items if items is not None else [e.data for e in page.items]
+    return list_head(served, page) + b",".join(datas) + b"]}"
 
 
 def list_pieces(served: Served, page: Page, piece_size: int = 1 << 20) -> tuple[int, list[list[bytes]]]:

@@ -6,6 +6,7 @@ encoding (JSON object, Table). They never special-case a kind.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -22,6 +23,7 @@ from kwok.apiserver.registry import RequestContext, SubresourceCall, subresource
 from kwok.apiserver.routing import Target
 from kwok.apiserver.strict import unknown_fields
 from kwok.apiserver.tables import to_table, wants_table
+from kwok.apiserver.versions import Rewrite, rewriter
 from kwok.apiserver.watch import serve_watch, table_encoder
 
 Obj = dict[str, Any]
@@ -46,23 +48,24 @@ class ResourceHandlers:
             raise errors.not_found_path()
         if target.namespace is not None and not served.info.namespaced:
             raise errors.not_found_path()
-        ctx = self._context(request, target)
         method = request.method
+        if method == "GET" and not target.subresource:
+            # reads need no request context: the hot path of informers and kubectl get
+            if not target.name:
+                return await self._list_or_watch(request, served, target)
+            if target.legacy_watch or request.query.get("watch") in ("true", "1", "True"):
+                # a watch of one object by its URL: the collection's watch narrowed to that name
+                return await self._list_or_watch(request, served, target, name=target.name)
+            return self._get(request, served, target)
+        ctx = self._context(request, target)
         if target.subresource:
             return await self._subresource(request, served, target, ctx)
         if not target.name:
-            if method == "GET":
-                return await self._list_or_watch(request, served, target)
             if method == "POST":
                 return await self._create(request, served, target, ctx)
             if method == "DELETE":
                 return await self._delete_collection(request, served, target, ctx)
             raise errors.method_not_allowed()
-        if method == "GET" and (target.legacy_watch or request.query.get("watch") in ("true", "1", "True")):
-            # a watch of one object by its URL: the collection's watch narrowed to that name
-            return await self._list_or_watch(request, served, target, name=target.name)
-        if method == "GET":
-            return self._get(request, served, target)
         if method == "PUT":
             return await self._update(request, served, target, ctx)
         if method == "PATCH":
@@ -100,7 +103,13 @@ class ResourceHandlers:
             table = to_table(served, [obj], now_utc(), request.query.get("includeObject"),
                              {"resourceVersion": str(entry.rv)})
             return json_response(orjson.dumps(table))
-        return json_response(entry.data)
+        rewrite = self._version_rewrite(served)
+        return json_response(rewrite(entry.data) if rewrite else entry.data)
+
+    def _version_rewrite(self, served: Served) -> Rewrite | None:
+        if self.catalog.versions_of(served.key) < 2:
+            return None
+        return rewriter(served.info.group_version)
 
     async def _list_or_watch(self, request: web.Request, served: Served, target: Target,
                              name: str = "") -> web.StreamResponse:
@@ -113,6 +122,9 @@ class ResourceHandlers:
             encoder = table_encoder(served, include, to_table) if wants_table(accept) else None
             if wants_metadata(accept):
                 encoder = metadata_watch_encoder
+            rewrite = self._version_rewrite(served)
+            if encoder is None and rewrite is not None:
+                encoder = _rewriting_encoder(rewrite)
             return await serve_watch(request, self.store, served, flt, encoder, self.on_watch)
         self._verb_allowed(served, "list")
         page = list_page(self.store, served, flt, query)
@@ -126,6 +138,9 @@ class ResourceHandlers:
         if wants_table(accept):
             objs = [orjson.loads(e.data) for e in page.items]
             return json_response(orjson.dumps(to_table(served, objs, now_utc(), include, meta)))
+        rewrite = self._version_rewrite(served)
+        if rewrite is not None:
+            return json_response(encode_list(served, page, [rewrite(e.data) for e in page.items]))
         if len(page.items) < 256:
             return json_response(encode_list(served, page))
         return await _write_pieces(request, *list_pieces(served, page))
@@ -287,6 +302,13 @@ class ResourceHandlers:
         if method == "PATCH":
             return await self._patch(request, served, target, ctx, subresource="status")
         raise errors.method_not_allowed()
+
+
+def _rewriting_encoder(rewrite: Rewrite) -> Callable[[str, bytes], bytes]:
+    def encode(event_type: str, data: bytes) -> bytes:
+        return b'{"type":"' + event_type.encode() + b'","object":' + rewrite(data) + b"}\n"
+
+    return encode
 
 
 async def _write_pieces(request: web.Request, total: int, pieces: list[list[bytes]]) -> web.StreamResponse:

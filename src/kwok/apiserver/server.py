@@ -113,7 +113,9 @@ async def serve(options: Options) -> None:
     crds = _crd_controller(server)
     await ensure_system_objects(server.flow, catalog)
     app = build_app(server)
-    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=2.0)
+    # handler_cancellation: a watch ends as soon as its client disconnects (writes are shielded)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=2.0,
+                           handler_cancellation=True)
     await runner.setup()
     ports = await _start_sites(runner, options)
     stop = asyncio.Event()

@@ -455,9 +455,12 @@ async def _proxy_http(call: SubresourceCall, url: str, query: list[tuple[str, st
             response = web.StreamResponse(status=upstream.status, headers={
                 "Content-Type": upstream.headers.get("Content-Type", "text/plain")})
             await response.prepare(call.request)
-            async for chunk in upstream.content.iter_any():
-                await response.write(chunk)
-            await response.write_eof()
+            try:
+                async for chunk in upstream.content.iter_any():
+                    await response.write(chunk)
+                await response.write_eof()
+            except (ConnectionResetError, aiohttp.ClientPayloadError):
+                pass   # the client went away (`logs -f` interrupted) or the kubelet did: end the stream
             return response
 
 

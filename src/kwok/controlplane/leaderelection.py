@@ -57,9 +57,8 @@ def desired_lease(lease: dict[str, Any] | None, cfg: LeaderElectionConfig, now: 
     stamp = micro_time(now)
     if spec.get("holderIdentity") != cfg.identity:
         spec["acquireTime"] = stamp
-        if spec.get("holderIdentity"):
-            spec["leaseTransitions"] = int(spec.get("leaseTransitions") or 0) + 1
-        spec.setdefault("leaseTransitions", 0)
+        # as client-go: any change of holder (also after a release) is a transition
+        spec["leaseTransitions"] = int(spec.get("leaseTransitions") or 0) + (1 if lease is not None else 0)
     spec.update(holderIdentity=cfg.identity, leaseDurationSeconds=int(cfg.lease_duration), renewTime=stamp)
     meta = {"name": cfg.name, "namespace": cfg.namespace}
     if lease is not None:

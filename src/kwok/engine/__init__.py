@@ -17,9 +17,11 @@ Per object (obj is the JSON-shaped dict from the API server) ::
 
     lifecycle = stage_set.for_resource("v1", "Pod")     # Lifecycle (empty if no stage)
     ctx = CELContext(now=now, rand=rng.random)          # what CEL may observe
-    candidates = lifecycle.match(obj, ctx)              # [Candidate(stage, weight)]
+    candidates = lifecycle.match(obj, ctx)              # [Candidate(stage, weight)]; raises
+                                                        # CELError if a CEL selector/weightFrom/
+                                                        # durationFrom fails: KWOK then plays nothing
     stage = Lifecycle.choose(candidates, rng)           # None when nothing matches
-    seconds = stage.delay(obj, now, rng)                # >= 0, KWOK's delay/jitter rules
+    seconds = stage.delay(obj, now, rng, ctx)           # >= 0, KWOK's delay/jitter rules
     funcs = environment_funcs(now, start_time, version) | ip_funcs   # template functions
     actions = stage.plan(obj, funcs, typed=True)        # typed=True: v1 Node/Pod (strategic merge
                                                         # default); False for everything else
@@ -33,7 +35,9 @@ Per object (obj is the JSON-shaped dict from the API server) ::
     {"kind": "immediate"}                               # last: feed the patched object back
   MIME types: application/json-patch+json, application/merge-patch+json,
   application/strategic-merge-patch+json, application/apply-patch+yaml.
-  `plan` raises `StepError` when a template fails on this object; other objects are unaffected.
+  `plan` raises `StepError` when a template fails on this object (other objects are unaffected),
+  and IPPoolExhausted (a RuntimeError) when a pod's CIDR has no address left.
+  The template's dot is the object with numbers as json.Number (they print as written).
 
 Template functions the controller binds (names -> callables, passed to `plan`):
   every stage: Now, now, StartTime, Version (`environment_funcs`);
@@ -52,7 +56,12 @@ Default stages: `default_stages(["fast"], lease=True, status_update_ms=None)` ->
   "node-chaos", "pod-chaos", "volume-fast", or stage names (see kwok.engine.stagesets).
 Config files: `load_documents(text, source)` -> Documents(objects, warnings); validates the 12
   kwok.x-k8s.io kinds against their CRD schemas and the config.kwok.x-k8s.io kinds; raises ConfigError.
-CEL for metrics/usage: `CELProgram(source).evaluate({"node": ..., "pod": ..., "container": ...}, ctx)`.
+CEL for metrics/usage: `CELProgram(source).evaluate({"node": ..., "pod": ..., "container": ...}, ctx)`
+  with `CELContext(now, rand, usage=f, cumulative_usage=f, started_containers_total=g)` where
+  f(obj, resource, container_or_None) -> float and g(node_name) -> int; node/pod/container are
+  typed (unset fields read as zero values, has() still false, quantities are Quantity);
+  `kwok.engine.celfuncs.as_float(result)` turns a result into a metric value.
+Stage test: `kwok.engine.stagetest.run_stage_test(stage_set, obj, now, stage_test_funcs(...))`.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,6 +41,9 @@ class CELContext:
     cumulative_usage: UsageFunc | None = None
     started_containers_total: Callable[[str], int] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # KWOK's node and pod controllers see typed Node/Pod objects; its stage tests (and the generic
+    # controllers) see unstructured maps: no zero values in CEL, and jq yields integers.
+    unstructured: bool = False
 
 
 @functools.cache
@@ -72,6 +76,8 @@ class CELProgram:
             result = program.evaluate(activation)
         except CELEvalError as err:
             raise CELError(f"{self.source}: {err.args[0] if err.args else err}") from None
+        except (KeyError, TypeError, ValueError, ArithmeticError) as err:  # raised inside a function
+            raise CELError(f"{self.source}: {type(err).__name__}: {err}") from None
         if isinstance(result, CELEvalError):
             raise CELError(f"{self.source}: {result.args[0] if result.args else result}")
         return to_python(result)
@@ -80,12 +86,36 @@ class CELProgram:
 TYPED_VARIABLES = {"node": "Node", "pod": "Pod", "container": "Container"}
 
 
+_CONVERTED: OrderedDict[tuple[str, str, str], Any] = OrderedDict()
+_CONVERTED_SIZE = 1024
+
+
 def _cel_value(name: str, value: Any, typed: Mapping[str, str] | None) -> Any:
+    kind = (typed or {}).get(name) or TYPED_VARIABLES.get(name)
+    key = _revision(kind, value)
+    if key is not None and key in _CONVERTED:
+        return _CONVERTED[key]
+    converted = _convert(kind, value)
+    if key is not None:
+        # A scrape evaluates many expressions over the same pods: convert each revision once.
+        _CONVERTED[key] = converted
+        if len(_CONVERTED) > _CONVERTED_SIZE:
+            _CONVERTED.popitem(last=False)
+    return converted
+
+
+def _convert(kind: str | None, value: Any) -> Any:
     from kwok.engine.celtyped import message_for_kind, to_typed
 
-    kind = (typed or {}).get(name) or TYPED_VARIABLES.get(name)
     message = message_for_kind(kind) if kind else None
     return to_typed(value, message) if message is not None else json_to_cel(value)
+
+
+def _revision(kind: str | None, value: Any) -> tuple[str, str, str] | None:
+    meta = value.get("metadata") if isinstance(value, Mapping) else None
+    if not kind or not isinstance(meta, Mapping) or not meta.get("uid") or not meta.get("resourceVersion"):
+        return None
+    return (kind, str(meta["uid"]), str(meta["resourceVersion"]))
 
 
 def to_python(value: Any) -> Any:

@@ -127,9 +127,13 @@ OPERATORS: dict[str, Callable[..., Any]] = {
 }
 
 
+def _field(obj: Any, key: str) -> Any:
+    # `in` first: celpy maps raise on .get() of a missing key, typed ones invent zero values.
+    return obj[key] if isinstance(obj, Mapping) and key in obj else None
+
+
 def _creation_seconds(obj: Any) -> float | None:
-    meta = obj.get("metadata") if isinstance(obj, Mapping) else None
-    stamp = meta.get("creationTimestamp") if isinstance(meta, Mapping) else None
+    stamp = _field(_field(obj, "metadata"), "creationTimestamp")
     if not stamp:
         return None
     if isinstance(stamp, celtypes.TimestampType):

@@ -37,7 +37,7 @@ class CachedCEL:
     def __init__(self, source: str, self_kind: str | None = None) -> None:
         self.program = CELProgram(source)
         self._typed = {"self": self_kind} if self_kind else None
-        self._cache: OrderedDict[tuple[str, str, float], Any] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, str, float, bool], Any] = OrderedDict()
         # An expression reading the clock or the random source is only cached for one instant.
         self._clocked = any(name in source for name in _CLOCKED_FUNCTIONS)
 
@@ -45,7 +45,7 @@ class CachedCEL:
         key = _revision_key(obj, ctx, self._clocked)
         if key is not None and key in self._cache:
             return self._cache[key]
-        result = self.program.evaluate({"self": obj}, ctx, self._typed)
+        result = self.program.evaluate({"self": obj}, ctx, None if ctx.unstructured else self._typed)
         if key is not None:
             self._cache[key] = result
             if len(self._cache) > _CACHE_SIZE:
@@ -56,40 +56,43 @@ class CachedCEL:
 _CLOCKED_FUNCTIONS = ("Now", "now(", "Rand", "SinceSecond")
 
 
-def _revision_key(obj: Any, ctx: CELContext, clocked: bool) -> tuple[str, str, float] | None:
+def _revision_key(obj: Any, ctx: CELContext, clocked: bool) -> tuple[str, str, float, bool] | None:
     meta = obj.get("metadata") if isinstance(obj, Mapping) else None
     if not isinstance(meta, Mapping):
         return None
     uid, rv = meta.get("uid"), meta.get("resourceVersion")
     if not uid or not rv:
         return None
-    return (str(uid), str(rv), to_unix_nanos(ctx.now) / 1e9 if clocked else 0.0)
+    return (str(uid), str(rv), to_unix_nanos(ctx.now) / 1e9 if clocked else 0.0, ctx.unstructured)
 
 
 @dataclass(frozen=True)
 class JQRequirement:
-    """One jq matchExpression."""
+    """One jq matchExpression. `typed`: the stage is for v1 Node/Pod, whose controllers hand jq
+    the object through a JSON round trip, so every number is a float and never matches In."""
 
     query: JQ
     operator: str
     values: tuple[str, ...]
+    typed: bool = False
 
-    def matches(self, obj: Any) -> bool:
+    def matches(self, obj: Any, ctx: CELContext | None = None) -> bool:
         outputs = self.query.outputs(obj)
         if self.operator == "Exists":
             return bool(outputs)
         if self.operator == "DoesNotExist":
             return not outputs
-        found = any(_as_selector_string(v) in self.values for v in outputs)
+        ints_match = not self.typed or (ctx is not None and ctx.unstructured)
+        found = any(_as_selector_string(v, ints_match) in self.values for v in outputs)
         return found if self.operator == "In" else not found
 
 
-def _as_selector_string(value: Any) -> str | None:
+def _as_selector_string(value: Any, ints_match: bool) -> str | None:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
         return value
-    if isinstance(value, int):
+    if isinstance(value, int) and ints_match:
         return str(value)
     return None  # floats, lists and objects never equal a value
 

@@ -16,17 +16,34 @@ from __future__ import annotations
 import contextvars
 import datetime as dt
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import gotpl
-import orjson
 from gotpl.errors import TemplateExecutionError, TemplateSyntaxError
 from gotpl.funcs.sprig import text_func_map
-from gotpl.runtime import sync_vm as _vm
-from gotpl.runtime.values import INVALID, UNTYPED_NIL, ValueAdapter
 
-TemplateFunc = Callable[..., Any]
+from kwok.engine.govalues import (
+    JSONNumber,
+    TemplateFunc,
+    go_eq,
+    go_function,
+    go_ne,
+    go_value,
+    json_numbers,
+    numbers_as_json,
+    plain_numbers,
+)
+
+__all__ = [
+    "FunctionMap",
+    "GoTemplate",
+    "JSONNumber",
+    "TemplateError",
+    "TemplateFunc",
+    "json_numbers",
+    "plain_numbers",
+]
 
 
 class TemplateError(ValueError):
@@ -42,26 +59,10 @@ _GO_WORDING = (
     (r"undefined variable '([^']+)'", r'undefined variable "\1"'),
     (r"^unexpected (end|else)$", r"unexpected {{\1}}"),
     (r"template '([^']+)' is not defined", r'template "\1" not defined'),
+    (r"cannot index value of type _InvalidValue", "index of untyped nil"),
 )
 _EXEC_POSITION = re.compile(r"^(template: .+?:\d+):(\d+): executing")
 _GOTPL_FUNC_FAILED = re.compile(r"function '([^']+)' failed: ")
-
-
-def _go_value(value: Any) -> Any:
-    """What a Go function parameter of type `any` receives for gotpl's sentinels."""
-    if value is INVALID or value is UNTYPED_NIL:
-        return None
-    return value
-
-
-def go_function(func: TemplateFunc) -> TemplateFunc:
-    """Wrap a Python function so it sees missing values as None, like a Go `any` parameter."""
-
-    def call(*args: Any) -> Any:
-        return func(*(_go_value(a) for a in args))
-
-    call.__name__ = getattr(func, "__name__", "func")
-    return call
 
 
 def _dynamic(name: str) -> TemplateFunc:
@@ -72,87 +73,11 @@ def _dynamic(name: str) -> TemplateFunc:
         impl = funcs.get(name) if funcs is not None else None
         if impl is None:
             raise TemplateError(f"function {name!r} is not available here")
-        return impl(*(_go_value(a) for a in args))
+        return impl(*(go_value(a) for a in args))
 
     call.__name__ = name
     return call
 
-
-class JSONNumber(str):
-    """encoding/json.Number: KWOK hands templates numbers as their literal text, so they print
-    as written and compare like strings (`eq .spec.replicas "3"`), as in KWOK."""
-
-    __slots__ = ()
-
-
-def json_numbers(value: Any) -> Any:
-    """A copy of a JSON document with every number as a JSONNumber."""
-    if isinstance(value, dict):
-        return {k: json_numbers(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [json_numbers(v) for v in value]
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return JSONNumber(orjson.dumps(value).decode())
-    return value
-
-
-def plain_numbers(value: Any) -> Any:
-    """The inverse of json_numbers, for functions that serialise (toJson, YAML, Quote)."""
-    if isinstance(value, JSONNumber):
-        return orjson.loads(str(value))
-    if isinstance(value, dict):
-        return {k: plain_numbers(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain_numbers(v) for v in value]
-    return value
-
-
-def _numbers_as_json(func: TemplateFunc) -> TemplateFunc:
-    def call(*args: Any) -> Any:
-        return func(*(plain_numbers(a) for a in args))
-
-    return call
-
-
-def _is_nil(value: Any) -> bool:
-    return value is None or value is INVALID or value is UNTYPED_NIL
-
-
-def go_eq(first: Any, *others: Any) -> bool:
-    """Go's eq: a missing or nil operand compares unequal to anything (no error), unlike gotpl."""
-    if not others:
-        raise TemplateError("missing argument for comparison")
-    for other in others:
-        if _is_nil(first) or _is_nil(other):
-            if _is_nil(first) and _is_nil(other):
-                return True
-            continue
-        if _vm._equal_pair(first, other):
-            return True
-    return False
-
-
-def go_ne(first: Any, second: Any) -> bool:
-    return not go_eq(first, second)
-
-
-# Go evaluates a field on nil or on a non-map as an error ("nil pointer evaluating interface {}.x",
-# "can't evaluate field x in type interface {}"); gotpl quietly yields no value, and would even
-# reach Python attributes of strings (`.name.upper`). JSON scalars and lists have no fields.
-_gotpl_lookup = ValueAdapter.lookup
-
-
-def _go_lookup(self: ValueAdapter, value: object, field: str) -> object:
-    if type(value) is dict or value is INVALID:
-        return _gotpl_lookup(self, value, field)
-    if value is None or value is UNTYPED_NIL:
-        raise TemplateExecutionError(f"nil pointer evaluating interface {{}}.{field}")
-    if isinstance(value, (str, int, float, list, tuple)):
-        raise TemplateExecutionError(f"can't evaluate field {field} in type interface {{}}")
-    return _gotpl_lookup(self, value, field)  # maps, and objects sprig returns (semver, ...)
-
-
-ValueAdapter.lookup = _go_lookup  # type: ignore[method-assign]
 
 _OVERRIDES: dict[str, TemplateFunc] = {"eq": go_eq, "ne": go_ne}
 
@@ -188,7 +113,7 @@ def sprig_functions() -> dict[str, TemplateFunc]:
             "mustToRawJson",
         ):
             if name in _SPRIG:
-                _SPRIG[name] = _numbers_as_json(_SPRIG[name])
+                _SPRIG[name] = numbers_as_json(_SPRIG[name])
     return dict(_SPRIG)
 
 

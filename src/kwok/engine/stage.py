@@ -49,7 +49,7 @@ class Selector:
             return False
         if self.annotations and not _has_all(meta.get("annotations"), self.annotations):
             return False
-        return all(r.matches(obj) for r in self.jq) and all(r.matches(obj, ctx) for r in self.cel)
+        return all(r.matches(obj, ctx) for r in self.jq) and all(r.matches(obj, ctx) for r in self.cel)
 
 
 def _has_all(present: Any, wanted: Mapping[str, str]) -> bool:

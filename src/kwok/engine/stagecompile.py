@@ -6,10 +6,13 @@ when an object first reaches it.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any, NoReturn, TypeVar
 
+from kwok.api.schema import get_schema
 from kwok.engine.celexpr import CELError
+from kwok.engine.crdschema import kinds
 from kwok.engine.expressions import OPERATORS, CachedCEL, CELRequirement, JQRequirement, ValueFrom
 from kwok.engine.gotemplate import FunctionMap, TemplateError
 from kwok.engine.jqexpr import JQ, JQError
@@ -83,6 +86,7 @@ def compile_stage(doc: Mapping[str, Any]) -> Stage:
     kind = pre.string(ref.get("kind"), "spec.resourceRef.kind")
     if not kind:
         pre.fail("spec.resourceRef.kind", "Required value")
+    _check_resource(pre, api_group, kind)
     typed = kind if api_group == "v1" and kind in ("Node", "Pod") else None
     ctx = _Ctx(name, function_map_for(api_group, kind), typed)
     delay = ctx.mapping(spec.get("delay"), "spec.delay") if spec.get("delay") is not None else None
@@ -99,6 +103,24 @@ def compile_stage(doc: Mapping[str, Any]) -> Stage:
         immediate_next_stage=bool(spec.get("immediateNextStage")),
         doc=doc,
     )
+
+
+@functools.cache
+def _builtin_kinds() -> dict[str, frozenset[str]]:
+    """Kinds by group/version of the built-in API and of kwok.x-k8s.io."""
+    table: dict[str, set[str]] = {}
+    for r in get_schema().resources:
+        table.setdefault(r.group_version, set()).add(r.kind)
+    for info in kinds().values():
+        table.setdefault(info.api_version, set()).add(info.kind)
+    return {gv: frozenset(k) for gv, k in table.items()}
+
+
+def _check_resource(ctx: _Ctx, api_group: str, kind: str) -> None:
+    # Kinds of other groups (CRDs) are resolved by the controller against the cluster.
+    known = _builtin_kinds().get(api_group)
+    if known is not None and kind not in known:
+        ctx.fail("spec.resourceRef.kind", f'Unsupported value: "{kind}": {api_group} has no such kind')
 
 
 def _selector(ctx: _Ctx, spec: Mapping[str, Any]) -> Selector | None:
@@ -151,7 +173,7 @@ def _jq_requirement(ctx: _Ctx, item: Any, path: str) -> JQRequirement:
     if operator in ("Exists", "DoesNotExist") and values:
         ctx.fail(f"{path}.values", f"may not be specified when `operator` is '{operator}'")
     query = ctx.guard(f"{path}.key", lambda: JQ(key))
-    return JQRequirement(query, operator, values)
+    return JQRequirement(query, operator, values, typed=ctx.typed_kind is not None)
 
 
 def _value_from(ctx: _Ctx, value: Any, path: str) -> ValueFrom | None:

@@ -49,7 +49,7 @@ def run_stage_test(
     if meta.get("namespace"):
         result["namespace"] = meta["namespace"]
     lifecycle = stages.for_resource(api_group, kind)
-    ctx = CELContext(now=now)
+    ctx = CELContext(now=now, unstructured=True)  # as upstream's stage tests load objects
     try:
         candidates = Lifecycle.possible(lifecycle.match(obj, ctx))
     except CELError as err:

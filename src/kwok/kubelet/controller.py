@@ -73,6 +73,8 @@ class Controller:
                 single_node=options.manage_single_node,
             )
         self.watched = WatchedStages(client, self.update_stages) if stages is None else None
+        # Logs/Exec/Attach/PortForward/Metric/... documents of --config, for the kubelet endpoints
+        # (kwok.kubelet.usage.mount_kubelet_endpoints, which also watches --enable-crds kinds).
         self.objects = objects or []
         self.generic: dict[tuple[str, str], tuple[GenericController, asyncio.Task[None] | None]] = {}
         self._group: asyncio.TaskGroup | None = None

@@ -8,12 +8,16 @@ IPs (KWOK §1.8): from the node's `spec.podCIDRs` (one per family: dual stack), 
 `spec.podCIDR`, else `--cidr`. A pod keeps the IPs it already carries (re-learned after a
 restart before anything is allocated), hostNetwork pods get the node's IPs, and IPs return to
 the pool when the pod is deleted.
+
+The pod mirror (`informer.store`) keeps most of each pod compressed (see `compact`): read
+whole pods through `pods_on_node()` / `expand()`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import zlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -129,16 +133,32 @@ class PodController:
 
 
 def compact(pod: dict[str, Any]) -> dict[str, Any]:
-    """What the pod mirror keeps: the identity plus the object as JSON bytes.
+    """What the pod mirror keeps: metadata and the spec fields metrics read (containers, nodeName,
+    ...) as they are; the rest of the spec and the status compressed.
 
-    At 100,000 pods a pod as nested dicts costs ~6 KB, as bytes ~1.5 KB; pods are decoded again
-    only when a node becomes ours or the Stages change.
+    At 100,000 pods every kilobyte counts: a Running pod is ~7.5 KB as nested dicts, ~2.5 KB
+    this way. The packed parts are only needed again when a node becomes ours or the Stages
+    change, while metadata and containers are read on every metrics scrape.
     """
-    meta = pod.get("metadata") or {}
-    keep = {k: meta[k] for k in ("name", "namespace", "uid", "resourceVersion") if k in meta}
-    return {"metadata": keep, "raw": orjson.dumps(pod)}
+    spec = pod.get("spec") or {}
+    kept = {k: v for k, v in pod.items() if k not in ("spec", "status")}
+    kept["spec"] = {k: spec[k] for k in _KEPT_SPEC if k in spec}
+    rest = {"spec": {k: v for k, v in spec.items() if k not in _KEPT_SPEC}, "status": pod.get("status")}
+    kept[_PACKED] = zlib.compress(orjson.dumps(rest), 1)
+    return kept
 
 
 def expand(stored: dict[str, Any]) -> dict[str, Any]:
-    raw = stored.get("raw")
-    return orjson.loads(raw) if isinstance(raw, bytes) else stored
+    packed = stored.get(_PACKED)
+    if packed is None:
+        return stored
+    rest = orjson.loads(zlib.decompress(packed))
+    pod = {k: v for k, v in stored.items() if k != _PACKED}
+    pod["spec"] = {**stored.get("spec", {}), **rest["spec"]}
+    if rest["status"] is not None:
+        pod["status"] = rest["status"]
+    return pod
+
+
+_KEPT_SPEC = ("nodeName", "containers", "initContainers", "hostNetwork", "readinessGates")
+_PACKED = "kwok.x-k8s.io/packed"  # not a field name any object can have

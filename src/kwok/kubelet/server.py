@@ -1,13 +1,10 @@
-"""The kubelet-facing HTTP server (KWOK's pkg/kwok/server): health, metrics, service discovery.
-
-`kubectl logs/exec/attach/port-forward` reach it through the API server (the node's
-daemonEndpoints port); those streaming endpoints answer 501 until Logs/Exec/Attach CRs are
-supported here.
+"""The kubelet-facing HTTP server (KWOK's pkg/kwok/server): health, metrics, service discovery,
+and the debugging endpoints (kwok.kubelet.debug) that `kubectl logs/exec/attach/port-forward`
+reach through the API server (the node's daemonEndpoints port).
 """
 
 from __future__ import annotations
 
-import importlib.util
 from typing import Any
 
 from aiohttp import web
@@ -21,15 +18,17 @@ STREAMING = ("/containerLogs/", "/exec/", "/attach/", "/portForward/")
 
 
 def build_app(metrics: Metrics, controller: Any = None) -> web.Application:
+    """The server's routes; with a controller, also the Metric, debugging and discovery endpoints."""
     app = web.Application(middlewares=[_server_header])
-    if controller is not None and importlib.util.find_spec("kwok.kubelet.usage") is not None:
-        from kwok.kubelet.usage import mount_kubelet_endpoints  # logs/exec/attach/port-forward, Metric
-
-        mount_kubelet_endpoints(app, controller, getattr(controller, "documents", ()))
     for path in ("/healthz", "/readyz", "/livez"):
         app.router.add_route("*", path, _ok)
     app.router.add_get("/metrics", lambda req: _metrics(metrics))
-    app.router.add_route("*", "/discovery/prometheus", lambda req: _discovery(req, controller))
+    if controller is not None:
+        from kwok.kubelet.usage import mount_kubelet_endpoints  # logs/exec/attach/port-forward, Metric
+
+        mount_kubelet_endpoints(app, controller, controller.objects)
+    else:
+        app.router.add_route("*", "/discovery/prometheus", _no_targets)
     app.router.add_route("*", "/{tail:.*}", _other)
     return app
 
@@ -54,8 +53,7 @@ async def _metrics(metrics: Metrics) -> web.Response:
                         headers={"X-Content-Type-Options": "nosniff"})
 
 
-async def _discovery(request: web.Request, controller: Any) -> web.Response:
-    """Prometheus HTTP service discovery: a target per Metric (none until Metrics are supported)."""
+async def _no_targets(request: web.Request) -> web.Response:
     return web.json_response([])
 
 
@@ -63,6 +61,6 @@ async def _other(request: web.Request) -> web.Response:
     path = request.path
     if any(path.startswith(p) for p in DEBUG_DISABLED):
         return web.Response(status=405, text="Debug endpoints are disabled.")
-    if any(path.startswith(p) for p in STREAMING):
-        return web.Response(status=501, text=f"{path.split('/')[1]} is not supported by this kwok yet.")
+    if any(path.startswith(p) for p in STREAMING):  # debugging handlers disabled
+        return web.Response(status=405, text="Debug endpoints are disabled.")
     return web.Response(status=404, text="404 page not found")

@@ -253,3 +253,12 @@ def test_service_update_keeps_its_own_addresses() -> None:
     update = admission_request("UPDATE", "", "services", changed, old=stored)
     run(plugin, update, lookup)   # within the pending window: its own IP and port are not "in use"
     assert update.obj is not None and update.obj["spec"]["clusterIP"] == stored["spec"]["clusterIP"]
+
+
+def test_new_quota_starts_with_measured_usage() -> None:
+    _, _, new_quota = quota(pods="5", **{"requests.cpu": "2", "count/deployments.apps": "3"})
+    new_quota = {**new_quota, "metadata": {"name": "q", "namespace": "default"}}
+    req = admission_request("CREATE", "", "resourcequotas", new_quota)
+    run(ResourceQuota(), req, MemoryLookup(running_pod("a", "500m"), running_pod("b", "250m")))
+    assert new_quota["status"] == {"hard": {"pods": "5", "requests.cpu": "2", "count/deployments.apps": "3"},
+                                   "used": {"pods": "2", "requests.cpu": "750m", "count/deployments.apps": "0"}}

@@ -148,3 +148,35 @@ def test_custom_resource_generation_and_status() -> None:
     changed["status"] = {"ready": False}
     plain.prepare_for_update(changed, old, RequestContext(now=NOW))
     assert changed["metadata"]["generation"] == 2   # without the subresource, status is just data
+
+
+def test_status_writes_are_checked_against_the_schema() -> None:
+    s = widget_strategy(subresources={"status": {}})
+    old = {"apiVersion": "example.com/v1", "kind": "Widget",
+           "metadata": {"name": "w", "namespace": "default", "generation": 1}, "spec": {"size": 1}}
+    new = copy.deepcopy(old)
+    new["status"] = {"ready": "yes"}
+    s.prepare_for_status_update(new, old)
+    assert messages(s.validate_update(new, old)) == [
+        'status.ready: Invalid value: "string": status.ready in body must be of type boolean: "string"']
+
+
+def test_cel_validation_rules_are_enforced() -> None:
+    schema = copy.deepcopy(SCHEMA)
+    spec = schema["properties"]["spec"]
+    spec["x-kubernetes-validations"] = [
+        {"rule": "!has(self.tags) || size(self.tags) <= self.size", "message": "no more tags than size"},
+        {"rule": "self.size != 7"},
+        {"rule": "self.size == oldSelf.size"},                   # transition rule: skipped on create
+        {"rule": "isURL(self.name)"},                            # a library cel-python lacks: skipped
+    ]
+    crd = widget_crd()
+    crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"] = schema
+    version = crd["spec"]["versions"][0]
+    s = CustomResourceStrategy(resource_info(crd, version), version)
+    obj = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w", "namespace": "default"},
+           "spec": {"size": 1, "tags": ["a", "b"], "name": "x"}}
+    s.prepare_for_create(obj, RequestContext(now=NOW))
+    assert messages(s.validate_create(obj)) == ['spec: Invalid value: "object": no more tags than size']
+    obj["spec"] = {"size": 7}
+    assert messages(s.validate_create(obj)) == ['spec: Invalid value: "object": failed rule: self.size != 7']

@@ -78,6 +78,7 @@ def test_limit_range_defaults_and_refuses(apiserver: ApiServer) -> None:
 def test_resource_quota_refuses_the_object_over_the_limit(apiserver: ApiServer, kubectl_bin: str) -> None:
     ns = _namespace(apiserver)
     apiserver.kubectl(kubectl_bin, "create", "quota", "small", "-n", ns, "--hard=configmaps=1")
+    assert _get(apiserver, kubectl_bin, "quota", "small", "-n", ns)["status"]["used"] == {"configmaps": "0"}
     apiserver.kubectl(kubectl_bin, "create", "configmap", "one", "-n", ns)
     result = apiserver.kubectl(kubectl_bin, "create", "configmap", "two", "-n", ns, check=False)
     assert result.returncode == 1
@@ -198,3 +199,24 @@ def test_eviction_respects_the_disruption_budget(apiserver: ApiServer) -> None:
     code, body, _ = apiserver.request("POST", f"/api/v1/namespaces/{ns}/pods/free/eviction", eviction)
     assert (code, body["status"]) == (201, "Success")
     assert apiserver.kubectl(KUBECTL_132, "get", "pod", "free", "-n", ns, check=False).returncode == 1
+
+
+def test_drain_evicts_what_the_budget_allows(apiserver: ApiServer) -> None:
+    node = _name("node")
+    apiserver.kubectl(KUBECTL_132, "apply", "-f", "-", stdin=json.dumps(
+        {"apiVersion": "v1", "kind": "Node", "metadata": {"name": node}}))
+    ns = _namespace(apiserver)
+    for app in ("kept", "moved"):
+        apiserver.kubectl(KUBECTL_132, "apply", "-n", ns, "-f", "-", stdin=json.dumps(
+            {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": app, "labels": {"app": app}},
+             "spec": {"nodeName": node, "containers": [{"name": "c", "image": "x"}]}}))
+        apiserver.kubectl(KUBECTL_132, "patch", "pod", app, "-n", ns, "--subresource=status", "--type=merge",
+                          "-p", '{"status":{"phase":"Running"}}')
+    apiserver.kubectl(KUBECTL_132, "create", "pdb", "keep", "-n", ns, "--selector=app=kept", "--min-available=1")
+    result = apiserver.kubectl(KUBECTL_132, "drain", node, "--force", "--grace-period=0", "--timeout=3s",
+                               check=False)
+    assert result.returncode == 1
+    assert "Cannot evict pod as it would violate the pod's disruption budget." in result.stdout + result.stderr
+    pods = apiserver.kubectl(KUBECTL_132, "get", "pods", "-n", ns, "-o", "name").stdout.split()
+    assert pods == ["pod/kept"]
+    assert _get(apiserver, KUBECTL_132, "node", node)["spec"]["unschedulable"] is True

@@ -127,3 +127,14 @@ def test_wrongly_typed_fields_are_a_bad_request() -> None:
         create("", "pods", pod("p", tolerations=["not-an-object"]))
     assert caught.value.code == 400
     assert caught.value.message.startswith('Pod in version "v1" cannot be handled as a Pod:')
+
+
+def test_volume_mounts_must_name_a_volume() -> None:
+    mounting = {"name": "c", "image": "x", "volumeMounts": [{"name": "data", "mountPath": "/data"},
+                                                            {"name": "cache", "mountPath": "/data"}]}
+    _, causes = create("", "pods", pod("p", mounting, volumes=[{"name": "cache", "emptyDir": {}}]))
+    assert messages(causes) == ['spec.containers[0].volumeMounts[0].name: Not found: "data"',
+                                'spec.containers[0].volumeMounts[1].mountPath: Invalid value: "/data": must be unique']
+    obj, causes = create("", "pods", pod("p", {**mounting, "volumeMounts": mounting["volumeMounts"][1:]},
+                                         volumes=[{"name": "cache"}]))
+    assert causes == [] and obj["spec"]["volumes"] == [{"name": "cache", "emptyDir": {}}]

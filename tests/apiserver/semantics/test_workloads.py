@@ -137,3 +137,23 @@ def test_cronjob_defaults_and_schedule() -> None:
     assert cron_error("@hourly") is None and cron_error("* * *") is not None
     _, causes = create("batch", "cronjobs", {**cron, "metadata": {"name": "x" * 53}})
     assert messages(causes)[-1].endswith("must be no more than 52 characters")
+
+
+def test_unknown_strategy_types_are_unsupported() -> None:
+    _, causes = create("apps", "deployments", deployment(strategy={"type": "BlueGreen"}))
+    assert messages(causes) == ['spec.strategy.type: Unsupported value: "BlueGreen": supported values: "Recreate", '
+                                '"RollingUpdate"']
+    _, causes = create("apps", "statefulsets", deployment(podManagementPolicy="Random"))
+    assert messages(causes) == ['spec.podManagementPolicy: Unsupported value: "Random": supported values: '
+                                '"OrderedReady", "Parallel"']
+
+
+def test_statefulset_pods_may_mount_their_claims() -> None:
+    template = {**TEMPLATE, "spec": {"containers": [{"name": "db", "image": "pg",
+                                                     "volumeMounts": [{"name": "data", "mountPath": "/d"}]}]}}
+    claim = {"metadata": {"name": "data"}, "spec": {"accessModes": ["ReadWriteOnce"],
+                                                    "resources": {"requests": {"storage": "1Gi"}}}}
+    obj, causes = create("apps", "statefulsets", deployment(template=template, volumeClaimTemplates=[claim]))
+    assert causes == [] and "volumes" not in obj["spec"]["template"]["spec"]
+    _, causes = create("apps", "deployments", deployment(template=template))
+    assert messages(causes) == ['spec.template.spec.containers[0].volumeMounts[0].name: Not found: "data"']

@@ -155,3 +155,92 @@ def test_namespace_delete_removes_content_then_namespace(control_plane: Cluster)
         return False
 
     wait_for(gone, 20, what="namespace deleted")
+
+
+def test_service_endpoints_and_slices_follow_ready_pods(control_plane: Cluster) -> None:
+    api, kubelet = control_plane.api, FakeKubelet(control_plane.api)
+    ns = namespace(api, "svc")
+    api.post(f"/api/v1/namespaces/{ns}/services", {"metadata": {"name": "web"}, "spec": {
+        "selector": {"app": "web"}, "ports": [{"name": "http", "port": 80, "targetPort": "http"}]}})
+    d = deployment("web", 2)
+    d["spec"]["template"]["spec"]["containers"][0]["ports"] = [{"name": "http", "containerPort": 8080}]
+    api.post(f"/apis/apps/v1/namespaces/{ns}/deployments", d)
+    _running(api, kubelet, ns, 2)
+
+    def endpoints() -> dict | None:
+        ep = api.get(f"/api/v1/namespaces/{ns}/endpoints/web")
+        subsets = ep.get("subsets") or []
+        return ep if subsets and len(subsets[0].get("addresses") or []) == 2 else None
+
+    ep = wait_for(endpoints, 20, what="endpoints")
+    assert ep["subsets"][0]["ports"] == [{"name": "http", "port": 8080, "protocol": "TCP"}]
+    slices = wait_for(lambda: [s for s in api.items(f"/apis/discovery.k8s.io/v1/namespaces/{ns}/endpointslices")
+                               if len(s.get("endpoints") or []) == 2], 20, what="endpointslice")
+    assert slices[0]["metadata"]["labels"]["kubernetes.io/service-name"] == "web"
+    assert all(e["conditions"]["ready"] for e in slices[0]["endpoints"])
+    assert slices[0]["metadata"]["ownerReferences"][0]["kind"] == "Service"
+
+
+def test_daemonset_runs_one_pod_per_eligible_node(control_plane: Cluster) -> None:
+    from .harness import create_node, node
+
+    api, kubelet = control_plane.api, FakeKubelet(control_plane.api)
+    ns = namespace(api, "daemons")
+    fake_taint = [{"key": "kwok.x-k8s.io/node", "value": "fake", "effect": "NoSchedule"}]
+    other_taint = [{"key": "dedicated", "value": "db", "effect": "NoSchedule"}]
+    for name, taints, labels in (("ds-a", fake_taint, {"ds": "yes"}), ("ds-b", fake_taint, {"ds": "yes"}),
+                                 ("ds-c", other_taint, {"ds": "yes"}), ("ds-d", fake_taint, {})):
+        body = node(name, taints=taints)
+        body["metadata"]["labels"].update(labels)
+        create_node(api, body)
+    ds = {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "agent"},
+          "spec": {"selector": {"matchLabels": {"app": "agent"}},
+                   "template": {"metadata": {"labels": {"app": "agent"}},
+                                "spec": {"nodeSelector": {"ds": "yes"},
+                                         "tolerations": [{"key": "kwok.x-k8s.io/node", "operator": "Exists"}],
+                                         "containers": [{"name": "c", "image": "agent"}]}}}}
+    api.post(f"/apis/apps/v1/namespaces/{ns}/daemonsets", ds)
+
+    def placed() -> set[str] | None:
+        kubelet.step(ns)
+        nodes = {p["spec"].get("nodeName") for p in api.items(f"/api/v1/namespaces/{ns}/pods")}
+        return nodes if nodes == {"ds-a", "ds-b"} else None
+
+    wait_for(placed, 20, what="daemon pods on ds-a and ds-b")
+    status = wait_for(lambda: (s := api.get(f"/apis/apps/v1/namespaces/{ns}/daemonsets/agent").get("status") or {})
+                      .get("numberAvailable") == 2 and s, 20, what="daemonset status")
+    assert status["desiredNumberScheduled"] == 2 and status["currentNumberScheduled"] == 2
+    assert status["numberMisscheduled"] == 0 and status["updatedNumberScheduled"] == 2
+
+
+def test_statefulset_creates_pods_in_order_and_scales_down_from_the_top(control_plane: Cluster) -> None:
+    api, kubelet = control_plane.api, FakeKubelet(control_plane.api)
+    ns = namespace(api, "stateful")
+    sts = {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "db"},
+           "spec": {"replicas": 3, "serviceName": "db", "selector": {"matchLabels": {"app": "db"}},
+                    "template": {"metadata": {"labels": {"app": "db"}},
+                                 "spec": {"nodeName": "fake-node", "containers": [{"name": "c", "image": "db"}]}}}}
+    api.post(f"/apis/apps/v1/namespaces/{ns}/statefulsets", sts)
+    seen: list[list[str]] = []
+
+    def all_running() -> bool:
+        names = sorted(p["metadata"]["name"] for p in api.items(f"/api/v1/namespaces/{ns}/pods"))
+        if not seen or seen[-1] != names:
+            seen.append(names)
+        kubelet.step(ns)
+        status = api.get(f"/apis/apps/v1/namespaces/{ns}/statefulsets/db").get("status") or {}
+        return status.get("readyReplicas") == 3
+
+    wait_for(all_running, 20, what="3 ready replicas")
+    # OrderedReady: db-1 appears only after db-0 is ready, db-2 after db-1
+    assert [s for s in seen if s] [:3] == [["db-0"], ["db-0", "db-1"], ["db-0", "db-1", "db-2"]]
+    pod = api.get(f"/api/v1/namespaces/{ns}/pods/db-1")
+    assert pod["spec"]["hostname"] == "db-1" and pod["spec"]["subdomain"] == "db"
+    assert pod["metadata"]["labels"]["apps.kubernetes.io/pod-index"] == "1"
+    api.patch(f"/apis/apps/v1/namespaces/{ns}/statefulsets/db", {"spec": {"replicas": 1}})
+
+    def scaled_down() -> bool:
+        kubelet.step(ns)
+        return sorted(p["metadata"]["name"] for p in api.items(f"/api/v1/namespaces/{ns}/pods")) == ["db-0"]
+
+    wait_for(scaled_down, 20, what="only db-0 left")

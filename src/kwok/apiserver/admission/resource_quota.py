@@ -143,8 +143,48 @@ def missing_constraints(hard: Obj, pod: Obj) -> str:
     return "must specify " + "; ".join(parts) if parts else ""
 
 
+def counted_kind(resource: str) -> tuple[str, str] | None:
+    """The (group, plural) whose objects a quota resource name counts."""
+    if resource.startswith("count/"):
+        plural, _, group = resource[len("count/"):].partition(".")
+        return group, plural
+    if resource in _COUNTED:
+        return "", resource
+    if resource == "requests.storage" or ".storageclass.storage.k8s.io/" in resource:
+        return "", "persistentvolumeclaims"
+    if resource.startswith("services."):
+        return "", "services"
+    if resource in _COMPUTE or resource.startswith(("requests.", "limits.")):
+        return "", "pods"
+    return None
+
+
+async def measure(quota: Obj, lookup: Lookup, namespace: str | None) -> Usage:
+    """Usage of every resource a quota limits, counted from the namespace's objects (what the quota
+    controller records in status.used)."""
+    hard = (quota.get("spec") or {}).get("hard") or {}
+    kinds = {kind for r in hard if (kind := counted_kind(r)) is not None}
+    used: Usage = {r: ZERO for r in hard}
+    for group, plural in sorted(kinds):
+        for obj in await lookup.list(group, plural, namespace):
+            if plural == "pods" and group == "" and not _matches_scopes(quota, obj):
+                continue
+            _add(used, {k: v for k, v in usage_of(group, plural, obj).items() if k in hard})
+    return used
+
+
 class ResourceQuota(AdmissionPlugin):
     name = "ResourceQuota"
+
+    async def admit(self, req: AdmissionRequest, lookup: Lookup) -> None:
+        """A new quota starts with its status filled in, as the quota controller would at once."""
+        if req.info.group != "" or req.info.plural != "resourcequotas" or req.obj is None:
+            return
+        used = await measure(req.obj, lookup, req.namespace)
+        if "resourcequotas" in used or "count/resourcequotas" in used:
+            _add(used, {k: ONE for k in ("resourcequotas", "count/resourcequotas") if k in used})   # itself
+        hard = (req.obj.get("spec") or {}).get("hard") or {}
+        req.obj["status"] = {"hard": dict(hard), "used": {k: str(v) for k, v in used.items()}}
 
     def handles(self, req: AdmissionRequest) -> bool:
         return req.operation == "CREATE" and not req.subresource and bool(req.namespace) and req.obj is not None

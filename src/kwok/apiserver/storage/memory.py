@@ -9,7 +9,9 @@ watcher never sees a change that a crash could still lose.
 
 from __future__ import annotations
 
+import asyncio
 import bisect
+import logging
 from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
@@ -26,6 +28,7 @@ from kwok.apiserver.storage.base import (
     split_key,
 )
 
+log = logging.getLogger("kwok.apiserver.storage")
 Obj = dict[str, Any]
 FieldsOf = Callable[[Obj], dict[str, str]]
 
@@ -157,6 +160,11 @@ class Store:
 
     async def _commit(self, event: Event, puts: list[Entry], deletes: list[Entry]) -> None:
         self._pending.append(event)
+        durable = asyncio.ensure_future(self._durable(event, puts, deletes))
+        # shielded: a client that goes away mid-write must not stop the write from being announced
+        await asyncio.shield(durable)
+
+    async def _durable(self, event: Event, puts: list[Entry], deletes: list[Entry]) -> None:
         try:
             await self.backend.commit(event.rv, [(e.key, e.rv, e.data) for e in puts], [e.key for e in deletes])
         except BaseException:
@@ -176,7 +184,18 @@ class Store:
                 self.compacted_rv = self._history.popleft().rv
             for watcher in tuple(self._watchers.get(event.entry.resource, ())):
                 if event.rv > watcher.start_rv:
-                    watcher.deliver(event)
+                    self._deliver(watcher, event)
+
+    def _deliver(self, watcher: Watcher, event: Event) -> None:
+        """One watcher's failure must not stop the others, nor fail the write being published."""
+        try:
+            watcher.deliver(event)
+        except Exception:  # noqa: BLE001 - logged; the broken watcher is dropped
+            log.exception("watcher of %s failed on revision %d; dropping it", event.entry.resource, event.rv)
+            self.unwatch(event.entry.resource, watcher)
+            close = getattr(watcher, "close", None)
+            if close is not None:
+                close()
 
     # ----------------------------------------------------------------- watches
     def watch(self, resource: str, since: int, watcher: Watcher) -> list[Event]:

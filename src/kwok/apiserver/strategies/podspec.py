@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kwok.api.errors import go_quote
 from kwok.api.quantity import Quantity, QuantityError
 from kwok.apiserver.registry import Cause, Obj
 from kwok.apiserver.strategies.fielderrors import (
@@ -32,9 +33,12 @@ def validate_pod_spec(spec: Any, path: str) -> list[Cause]:
     if not containers:
         causes.append(required(f"{path}.containers"))
     names: set[str] = set()
+    volumes = {v.get("name") for v in spec.get("volumes") or [] if isinstance(v, dict)}
     for key in ("initContainers", "containers"):
         for i, c in enumerate(spec.get(key) or []):
             causes += _validate_container(c, f"{path}.{key}[{i}]", names)
+            if isinstance(c, dict):
+                causes += _validate_mounts(c.get("volumeMounts") or [], f"{path}.{key}[{i}].volumeMounts", volumes)
     causes += _enum(spec, "restartPolicy", RESTART_POLICIES, path)
     causes += _enum(spec, "dnsPolicy", DNS_POLICIES, path)
     causes += non_negative(f"{path}.terminationGracePeriodSeconds", spec.get("terminationGracePeriodSeconds"))
@@ -117,6 +121,24 @@ def _validate_ports(ports: list[Any], path: str) -> list[Cause]:
             if name in seen:
                 causes.append(duplicate(f"{p_path}.name", name))
             seen.add(name)
+    return causes
+
+
+def _validate_mounts(mounts: list[Any], path: str, volumes: set[Any]) -> list[Cause]:
+    """Each mount names a volume of the pod, at a path no other mount of the container uses."""
+    causes: list[Cause] = []
+    paths: set[str] = set()
+    for i, m in enumerate(mounts):
+        name, mount_path = m.get("name", ""), m.get("mountPath", "")
+        if not name:
+            causes.append(required(f"{path}[{i}].name"))
+        elif name not in volumes:
+            causes.append(Cause("FieldValueNotFound", f"Not found: {go_quote(name)}", f"{path}[{i}].name"))
+        if not mount_path:
+            causes.append(required(f"{path}[{i}].mountPath"))
+        elif mount_path in paths:
+            causes.append(invalid(f"{path}[{i}].mountPath", mount_path, "must be unique"))
+        paths.add(mount_path)
     return causes
 
 

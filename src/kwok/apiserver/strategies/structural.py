@@ -5,12 +5,14 @@ apiextensions-apiserver and kube-openapi's validator), with the real field-error
     spec.size: Invalid value: 0: spec.size in body should be greater than or equal to 1
     spec.color: Unsupported value: "pink": supported values: "red", "blue"
 
-Order as in the real server: prune unknown fields, apply defaults, then validate.
+Order as in the real server: prune unknown fields, apply defaults, then validate (OpenAPI keywords,
+then the node's x-kubernetes-validations CEL rules).
 """
 
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import re
 from functools import lru_cache
 from typing import Any
@@ -105,6 +107,8 @@ def validate(value: Any, schema: Schema | None, path: str = "") -> list[Cause]:
     if value is None:
         return []
     causes = _validate_enum(value, schema, path)
+    if schema.get("x-kubernetes-validations"):
+        causes += _validate_rules(value, schema, path)
     if isinstance(value, dict):
         causes += _validate_object(value, schema, path)
     elif isinstance(value, list):
@@ -197,4 +201,56 @@ def _validate_number(value: float, schema: Schema, path: str) -> list[Cause]:
     multiple = schema.get("multipleOf")
     if multiple and value % multiple:
         causes.append(invalid(path, value, f"{path} in body should be a multiple of {multiple}"))
+    return causes
+
+
+# --- x-kubernetes-validations (CEL rules) ---------------------------------------------------------
+#
+# Rules are evaluated with `self` bound to the value at their schema node. A rule this evaluator
+# cannot compile or run (a Kubernetes CEL library function cel-python lacks, or a transition rule
+# using `oldSelf`) is skipped: refusing valid objects would be worse than missing a check.
+
+_RULE_REASONS = {"FieldValueInvalid", "FieldValueForbidden", "FieldValueRequired", "FieldValueDuplicate"}
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+@lru_cache(maxsize=1024)
+def _rule_program(rule: str) -> Any:
+    from kwok.engine.celexpr import CELError, CELProgram
+
+    try:
+        return CELProgram(rule)
+    except CELError:
+        return None
+
+
+def _rule_holds(rule: str, value: Any) -> bool | None:
+    """True/False, or None when the rule cannot be evaluated here."""
+    from kwok.engine.celexpr import CELContext, CELError
+
+    if "oldSelf" in rule:
+        return None
+    program = _rule_program(rule)
+    if program is None:
+        return None
+    try:
+        result = program.evaluate({"self": value}, CELContext(now=_EPOCH))
+    except CELError:
+        return None
+    return result if isinstance(result, bool) else None
+
+
+def _validate_rules(value: Any, schema: Schema, path: str) -> list[Cause]:
+    causes: list[Cause] = []
+    for rule in schema.get("x-kubernetes-validations") or []:
+        text = rule.get("rule", "")
+        if _rule_holds(text, value) is not False:
+            continue
+        reason = rule.get("reason") if rule.get("reason") in _RULE_REASONS else "FieldValueInvalid"
+        field = path + rule.get("fieldPath", "") if rule.get("fieldPath") else path
+        message = rule.get("message") or f"failed rule: {text}"
+        kind = schema.get("type") or _type_name(value)
+        body = {"FieldValueForbidden": "Forbidden", "FieldValueRequired": "Required value",
+                "FieldValueDuplicate": f"Duplicate value: \"{kind}\""}.get(reason, f'Invalid value: "{kind}"')
+        causes.append(Cause(reason, f"{body}: {message}", field))
     return causes

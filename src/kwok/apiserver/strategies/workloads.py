@@ -17,6 +17,7 @@ from kwok.apiserver.strategies.fielderrors import (
     invalid,
     invalid_rendered,
     non_negative,
+    not_supported,
     required,
 )
 from kwok.apiserver.strategies.podspec import validate_template
@@ -57,6 +58,11 @@ def validate_selector(spec: Obj, kind_word: str) -> list[Cause]:
     return causes
 
 
+def _enum(obj: Obj, key: str, allowed: list[str], path: str) -> list[Cause]:
+    value = obj.get(key)
+    return [] if value is None or value in allowed else [not_supported(f"{path}.{key}", value, allowed)]
+
+
 def _int_or_percent(value: Any) -> bool:
     return isinstance(value, int) or (isinstance(value, str) and (value.isdigit() or
                                       (value.endswith("%") and value[:-1].isdigit())))
@@ -86,8 +92,11 @@ class _Replicated(KindStrategy):
         if "template" not in spec:
             causes.append(required("spec.template"))
         else:
-            causes += validate_template(spec["template"], "spec.template", ALWAYS)
+            causes += validate_template(self.template_to_validate(spec), "spec.template", ALWAYS)
         return causes
+
+    def template_to_validate(self, spec: Obj) -> Any:
+        return spec["template"]
 
     def validate_spec_update(self, new: Obj, old: Obj) -> list[Cause]:
         ns, os_ = new.get("spec") or {}, old.get("spec") or {}
@@ -121,6 +130,7 @@ class DeploymentStrategy(_Replicated):
         spec = obj.get("spec") or {}
         causes = super().validate_spec(obj)
         strategy = spec.get("strategy") or {}
+        causes += _enum(strategy, "type", ["Recreate", "RollingUpdate"], "spec.strategy")
         if strategy.get("type") == "Recreate" and strategy.get("rollingUpdate"):
             causes.append(forbidden("spec.strategy.rollingUpdate",
                                     "may not be specified when strategy `type` is 'Recreate'"))
@@ -202,6 +212,25 @@ class StatefulSetStrategy(_Replicated):
                 claim.setdefault("status", {"phase": "Pending"})
         default_pod_template(spec.get("template"))
 
+    def template_to_validate(self, spec: Obj) -> Any:
+        """The template as its pods will be: each volumeClaimTemplate becomes a volume they mount."""
+        template = spec["template"]
+        claims = [c for c in spec.get("volumeClaimTemplates") or [] if isinstance(c, dict)]
+        if not claims or not isinstance(template, dict) or not isinstance(template.get("spec"), dict):
+            return template
+        volumes = list(template["spec"].get("volumes") or [])
+        for claim in claims:
+            name = (claim.get("metadata") or {}).get("name", "")
+            volumes.append({"name": name, "persistentVolumeClaim": {"claimName": name}})
+        return {**template, "spec": {**template["spec"], "volumes": volumes}}
+
+    def validate_spec(self, obj: Obj) -> list[Cause]:
+        spec = obj.get("spec") or {}
+        causes = super().validate_spec(obj)
+        causes += _enum(spec, "podManagementPolicy", ["OrderedReady", "Parallel"], "spec")
+        causes += _enum(spec.get("updateStrategy") or {}, "type", ["OnDelete", "RollingUpdate"], "spec.updateStrategy")
+        return causes
+
     def validate_spec_update(self, new: Obj, old: Obj) -> list[Cause]:
         ns, os_ = dict(new.get("spec") or {}), dict(old.get("spec") or {})
         for key in self._UPDATABLE:
@@ -228,6 +257,11 @@ class DaemonSetStrategy(_Replicated):
             rolling.setdefault("maxSurge", 0)
         spec.setdefault("revisionHistoryLimit", 10)
         default_pod_template(spec.get("template"))
+
+    def validate_spec(self, obj: Obj) -> list[Cause]:
+        update = (obj.get("spec") or {}).get("updateStrategy") or {}
+        return super().validate_spec(obj) + _enum(update, "type", ["OnDelete", "RollingUpdate"],
+                                                  "spec.updateStrategy")
 
 
 @register("", "podtemplates")

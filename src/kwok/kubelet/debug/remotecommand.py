@@ -56,7 +56,7 @@ async def exec_handler(request: web.Request, source: ObjectSource) -> web.Stream
         target = select(EXEC, source.objects(EXEC.kind), source.objects(EXEC.cluster_kind),
                         match["namespace"], match["pod"], match["container"])
         local = target.get("local")
-        if not local:
+        if local is None:  # an empty `local: {}` is valid: run with kwok's own environment
             raise TargetNotFound("not set local exec")
         status = await run_exec(sock, options, LocalExec.from_target(local))
     except TargetNotFound as err:

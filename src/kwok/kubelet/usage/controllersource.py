@@ -16,9 +16,9 @@ from kwok.kubelet.usage.source import Obj
 
 
 class ControllerSource:
-    def __init__(self, controller: Any, documents: Iterable[Mapping[str, Any]] = ()) -> None:
+    def __init__(self, controller: Any, documents: Iterable[Mapping[str, Any]] | ConfigObjects = ()) -> None:
         self.controller = controller
-        self.config = ConfigObjects(documents)
+        self.config = documents if isinstance(documents, ConfigObjects) else ConfigObjects(documents)
         watched = list(getattr(controller.options, "enable_crds", ()) or ())
         if watched:
             self.config.watch(controller.client, watched)
@@ -37,9 +37,8 @@ class ControllerSource:
         return [name for name in nodes.selected if nodes.is_active(name)]
 
     def pods_on_node(self, name: str) -> Iterable[Obj]:
-        store = self.controller.pods.informer.store
-        keys = self.controller.pods.by_node.get(name) or ()
-        return [store[key] for key in sorted(keys) if key in store]
+        pods: Iterable[Obj] = self.controller.pods.pods_on_node(name)
+        return pods
 
     def started_containers_total(self, name: str) -> int:
         return self._started.get(name, 0)

@@ -1,0 +1,151 @@
+"""`kubectl logs/exec/attach` through the API server to a real `kwok` process, as users run them."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+import pytest
+import yaml
+
+from kwok.kubelet.usage import default_documents
+from tests.kubelet.harness import FAST_STAGES, KUBECTLS, Cluster, stage_file, wait_for
+
+NOW = "2026-11-27T10:00:00.000000001Z"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def debug_config(log_file: Path) -> str:
+    objects = [
+        {"apiVersion": "kwok.x-k8s.io/v1alpha1", "kind": "ClusterLogs", "metadata": {"name": "all-logs"},
+         "spec": {"logs": [{"logsFile": str(log_file)}]}},
+        {"apiVersion": "kwok.x-k8s.io/v1alpha1", "kind": "ClusterAttach", "metadata": {"name": "all-attach"},
+         "spec": {"attaches": [{"logsFile": str(log_file)}]}},
+        {"apiVersion": "kwok.x-k8s.io/v1alpha1", "kind": "ClusterExec", "metadata": {"name": "all-exec"},
+         "spec": {"execs": [{"local": {"envs": [{"name": "KWOK_GREETING", "value": "hello from kwok"}],
+                                        "workDir": str(log_file.parent)}}]}},
+        *default_documents(),
+    ]
+    return stage_file(*FAST_STAGES) + "---\n" + yaml.dump_all(objects, Dumper=yaml.CSafeDumper)
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Cluster, Path, int]]:
+    workdir = tmp_path_factory.mktemp("kwok-debug")
+    log_file = workdir / "web.log"
+    log_file.write_text(f"{NOW} stdout F first line\n{NOW} stderr F second line\n")
+    c = Cluster(workdir)
+    try:
+        port = free_port()
+        c.kwok("--manage-all-nodes", "--node-ip=127.0.0.1", f"--node-port={port}",
+               config=debug_config(log_file))
+        node = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "kwok-node"}}
+        pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web", "namespace": "default",
+               "annotations": {"kwok.x-k8s.io/usage-memory": "300Mi"}},
+               "spec": {"nodeName": "kwok-node", "containers": [{"name": "app", "image": "nginx"}]}}
+        c.apply(node, pod)
+        wait_for("pod web Running", lambda: (c.get("pod", "web", "default") or {}).get("status", {}).get("phase")
+                 == "Running", 60)
+        yield c, log_file, port
+    finally:
+        c.close()
+
+
+@pytest.mark.parametrize("kubectl", KUBECTLS)
+def test_logs_show_the_configured_file(cluster: tuple[Cluster, Path, int], kubectl: str) -> None:
+    c, _, _ = cluster
+    assert c.kubectl("logs", "web", binary=kubectl) == "first line\nsecond line\n"
+    assert c.kubectl("logs", "web", "--tail=1", "--timestamps", binary=kubectl) == f"{NOW} second line\n"
+
+
+@pytest.mark.parametrize("kubectl", KUBECTLS)
+def test_exec_runs_locally_with_the_configured_env(cluster: tuple[Cluster, Path, int], kubectl: str) -> None:
+    c, log_file, _ = cluster
+    env = c.kubectl("exec", "web", "--", "env", binary=kubectl)
+    assert "KWOK_GREETING=hello from kwok" in env.splitlines()
+    assert c.kubectl("exec", "web", "--", "pwd", binary=kubectl).strip() == str(log_file.parent)
+    echoed = c.kubectl("exec", "-i", "web", "--", "cat", stdin="piped stdin\n", binary=kubectl)
+    assert echoed == "piped stdin\n"
+
+
+def test_exec_exit_code_reaches_the_user(cluster: tuple[Cluster, Path, int]) -> None:
+    c, _, _ = cluster
+    cmd = [KUBECTLS[0], f"--cache-dir={c.cache}", "-s", c.url, "exec", "web", "--", "sh", "-c", "echo out; exit 3"]
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 3
+    assert result.stdout == "out\n"
+    assert "command terminated with exit code 3" in result.stderr
+
+
+def test_logs_follow_streams_lines_appended_later(cluster: tuple[Cluster, Path, int]) -> None:
+    c, log_file, _ = cluster
+    cmd = [KUBECTLS[0], f"--cache-dir={c.cache}", "-s", c.url, "logs", "-f", "--tail=0", "web"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert proc.stdout is not None
+        os.set_blocking(proc.stdout.fileno(), False)
+        time.sleep(1.0)  # let kubectl connect before the line is written
+        with open(log_file, "a") as f:
+            f.write(f"{NOW} stdout F appended while following\n")
+        seen = b""
+
+        def arrived() -> bool:
+            nonlocal seen
+            seen += proc.stdout.read() or b""  # type: ignore[union-attr]
+            return b"appended while following\n" in seen
+
+        wait_for("the appended line", arrived, 10)
+        assert seen == b"appended while following\n"
+        assert proc.poll() is None  # still following
+    finally:
+        proc.kill()
+        proc.wait(timeout=5)
+
+
+def test_attach_shows_lines_written_after_attaching(cluster: tuple[Cluster, Path, int]) -> None:
+    c, log_file, _ = cluster
+    cmd = [KUBECTLS[0], f"--cache-dir={c.cache}", "-s", c.url, "attach", "web"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert proc.stdout is not None
+        os.set_blocking(proc.stdout.fileno(), False)
+        time.sleep(1.5)
+        with open(log_file, "a") as f:
+            f.write(f"{NOW} stdout F seen by attach\n")
+        seen = b""
+
+        def arrived() -> bool:
+            nonlocal seen
+            seen += proc.stdout.read() or b""  # type: ignore[union-attr]
+            return b"seen by attach\n" in seen
+
+        wait_for("the attached line", arrived, 10)
+        assert b"first line" not in seen  # attach starts at the end of the file
+    finally:
+        proc.kill()
+        proc.wait(timeout=5)
+
+
+def test_kubelet_resource_metrics_and_discovery(cluster: tuple[Cluster, Path, int]) -> None:
+    _, _, port = cluster
+    base = f"http://127.0.0.1:{port}"
+    with urllib.request.urlopen(f"{base}/metrics/nodes/kwok-node/metrics/resource", timeout=10) as response:
+        assert response.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+        text = response.read().decode()
+    assert 'container_memory_working_set_bytes{container="app",namespace="default",pod="web"} 3.145728e+08' in text
+    assert "node_memory_working_set_bytes 3.145728e+08" in text
+    with urllib.request.urlopen(f"{base}/discovery/prometheus", timeout=10) as response:
+        targets = orjson.loads(response.read())
+    assert {"targets": [f"127.0.0.1:{port}"], "labels": {"metrics_name": "metrics-resource", "__scheme__": "http",
+            "__metrics_path__": "/metrics/nodes/kwok-node/metrics/resource"}} in targets
