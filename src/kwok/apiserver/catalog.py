@@ -7,6 +7,7 @@ stored under "group/plural", shared by every version of a resource.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +24,7 @@ class Served:
     stored: bool = True            # False for virtual kinds (reviews, bindings): create-only, nothing kept
     printer_columns: tuple[dict[str, Any], ...] | None = None   # a CRD version's additionalPrinterColumns
 
-    @property
+    @functools.cached_property
     def key(self) -> str:
         return storage_key(self.info.group, self.info.plural)
 
@@ -38,6 +39,8 @@ class Catalog:
         self._by_kind: dict[tuple[str, str, str], Served] = {}
         self._order: list[tuple[str, str, str]] = []
         self.generation = 0
+        self._versions: dict[str, int] = {}
+        self._versions_generation = -1
         self.listeners: list[Callable[[], None]] = []
 
     @classmethod
@@ -97,7 +100,12 @@ class Catalog:
 
     def versions_of(self, key: str) -> int:
         """How many served versions share a storage key (objects are stored once for all of them)."""
-        return sum(1 for s in self if s.key == key)
+        if self._versions_generation != self.generation:
+            counts: dict[str, int] = {}
+            for served in self:
+                counts[served.key] = counts.get(served.key, 0) + 1
+            self._versions, self._versions_generation = counts, self.generation
+        return self._versions.get(key, 0)
 
     def storage_keys(self) -> set[str]:
         return {s.key for s in self if s.stored}

@@ -31,7 +31,7 @@ async def container_logs(request: web.Request, source: ObjectSource) -> web.Stre
     response = web.StreamResponse(headers={"Content-Type": "text/plain; charset=utf-8"})
     response.enable_chunked_encoding()
     await response.prepare(request)
-    chunks = stream_log(f, path, options, alive=lambda: _connected(request))
+    chunks = stream_log(f, path, options, alive=lambda: True)
     try:
         async for chunk in chunks:
             await response.write(chunk)
