@@ -21,24 +21,14 @@ from pathlib import Path
 
 import aiohttp
 
-POD = {
-    "apiVersion": "v1",
-    "kind": "Pod",
-    "metadata": {"name": "", "namespace": "default", "labels": {"app": "bench", "tier": "web"}},
-    "spec": {
-        "containers": [
-            {
-                "name": "c",
-                "image": "registry.k8s.io/pause:3.9",
-                "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}},
-            }
-        ],
-        "nodeName": "node-1",
-        "tolerations": [{"key": "kwok.x-k8s.io/node", "operator": "Exists", "effect": "NoSchedule"}],
-    },
-}
+POD = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "", "namespace": "default",
+                                                        "labels": {"app": "bench", "tier": "web"}},
+       "spec": {"containers": [{"name": "c", "image": "registry.k8s.io/pause:3.9",
+                                "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}}}],
+                "nodeName": "node-1", "tolerations": [{"key": "kwok.x-k8s.io/node", "operator": "Exists",
+                                                       "effect": "NoSchedule"}]}}
 
-BARE = r"""
+BARE = r'''
 import asyncio, sys
 from aiohttp import web
 import uvloop
@@ -66,7 +56,7 @@ app.router.add_get("/one", get); app.router.add_get("/list", lst)
 app.router.add_get("/watch", watch); app.router.add_post("/fire", fire)
 uvloop.install()
 web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None, access_log=None)
-"""
+'''
 
 
 def free_port() -> int:
@@ -103,14 +93,12 @@ async def rate(url: str, seconds: float, concurrency: int = 32) -> float:
     deadline = time.perf_counter() + seconds
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(connector=connector) as session:
-
         async def worker() -> None:
             nonlocal count
             while time.perf_counter() < deadline:
                 async with session.get(url) as resp:
                     await resp.read()
                 count += 1
-
         start = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         return count / (time.perf_counter() - start)
@@ -132,7 +120,6 @@ async def create_pods(url: str, count: int, concurrency: int = 64, prefix: str =
     connector = aiohttp.TCPConnector(limit=concurrency)
     names = iter(range(count))
     async with aiohttp.ClientSession(connector=connector) as session:
-
         async def worker() -> None:
             for i in names:
                 body = json.loads(json.dumps(POD))
@@ -141,7 +128,6 @@ async def create_pods(url: str, count: int, concurrency: int = 64, prefix: str =
                     if resp.status != 201:
                         raise RuntimeError(await resp.text())
                     await resp.read()
-
         start = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         return count / (time.perf_counter() - start)
@@ -150,9 +136,7 @@ async def create_pods(url: str, count: int, concurrency: int = 64, prefix: str =
 async def watch_fanout(open_url: str, fire: object, watchers: int, events: int) -> float:
     """Deliveries per second: `events` events to each of `watchers` open watches."""
     connector = aiohttp.TCPConnector(limit=0)
-    async with aiohttp.ClientSession(
-        connector=connector, timeout=aiohttp.ClientTimeout(total=None)
-    ) as session:
+    async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=None)) as session:
         ready = 0
         done = asyncio.Event()
         finished = 0
@@ -197,9 +181,7 @@ async def main() -> None:
     opts = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="kwok-bench-"))
     port = free_port()
-    server = start(
-        [sys.executable, "-m", "kwok.cli.apiserver", "--port", str(port), "--data-dir", str(tmp / "data")]
-    )
+    server = start([sys.executable, "-m", "kwok.cli.apiserver", "--port", str(port), "--data-dir", str(tmp / "data")])
     url = f"http://127.0.0.1:{port}"
     bare = None
     try:
@@ -207,6 +189,7 @@ async def main() -> None:
         await asyncio.sleep(1.0)
         idle = rss_mb(server.pid)
         writes = await create_pods(url, opts.pods)
+        stored = rss_mb(server.pid)
         one_url = f"{url}/api/v1/namespaces/default/pods/p-1"
         async with aiohttp.ClientSession() as s, s.get(one_url) as r:
             one = await r.read()
@@ -216,17 +199,8 @@ async def main() -> None:
         (tmp / "list").write_bytes(listing)
         (tmp / "event").write_bytes(b'{"type":"MODIFIED","object":' + one + b"}\n")
         bare_port = free_port()
-        bare = start(
-            [
-                sys.executable,
-                "-c",
-                BARE,
-                str(bare_port),
-                str(tmp / "one"),
-                str(tmp / "list"),
-                str(tmp / "event"),
-            ]
-        )
+        bare = start([sys.executable, "-c", BARE, str(bare_port), str(tmp / "one"), str(tmp / "list"),
+                      str(tmp / "event")])
         bare_url = f"http://127.0.0.1:{bare_port}"
         await wait_up(bare_url)
         get_ours, get_bare = await rate(one_url, opts.seconds), await rate(f"{bare_url}/one", opts.seconds)
@@ -236,9 +210,8 @@ async def main() -> None:
             # all writes in flight at once, as many controllers writing do: group commit batches them
             async def patch(i: int) -> None:
                 body = {"metadata": {"labels": {"round": str(i)}}}
-                async with session.patch(
-                    one_url, json=body, headers={"Content-Type": "application/merge-patch+json"}
-                ) as resp:
+                async with session.patch(one_url, json=body,
+                                         headers={"Content-Type": "application/merge-patch+json"}) as resp:
                     await resp.read()
 
             await asyncio.gather(*(patch(i) for i in range(opts.events)))
@@ -247,9 +220,7 @@ async def main() -> None:
             async with session.post(f"{bare_url}/fire?n={opts.events}") as resp:
                 await resp.read()
 
-        watch_path = (
-            "/api/v1/namespaces/default/pods?watch=true&fieldSelector=metadata.name%3Dp-1&resourceVersion="
-        )
+        watch_path = "/api/v1/namespaces/default/pods?watch=true&fieldSelector=metadata.name%3Dp-1&resourceVersion="
         rv = json.loads(one)["metadata"]["resourceVersion"]
         watch_ours = await watch_fanout(f"{url}{watch_path}{rv}", fire_ours, opts.watches, opts.events)
         watch_bare = await watch_fanout(f"{bare_url}/watch", fire_bare, opts.watches, opts.events)
@@ -258,20 +229,17 @@ async def main() -> None:
         server.terminate()
         server.wait(timeout=20)
         if bare is not None:
-            bare.kill()  # its open watch streams would hold a graceful stop
+            bare.kill()   # its open watch streams would hold a graceful stop
             bare.wait(timeout=10)
     print(f"{'measure':<36}{'kwok apiserver':>16}{'bare aiohttp':>16}{'ratio':>8}")
     print(f"{'GET one pod (req/s)':<36}{get_ours:>16.0f}{get_bare:>16.0f}{get_ours / get_bare:>8.0%}")
-    print(
-        f"{'LIST ' + str(opts.pods) + ' pods (s)':<36}{list_ours:>16.3f}{list_bare:>16.3f}"
-        f"{list_bare / list_ours:>8.0%}"
-    )
-    print(
-        f"{'watch deliveries to ' + str(opts.watches) + ' (ev/s)':<36}{watch_ours:>16.0f}{watch_bare:>16.0f}"
-        f"{watch_ours / watch_bare:>8.0%}"
-    )
+    print(f"{'LIST ' + str(opts.pods) + ' pods (s)':<36}{list_ours:>16.3f}{list_bare:>16.3f}"
+          f"{list_bare / list_ours:>8.0%}")
+    print(f"{'watch deliveries to ' + str(opts.watches) + ' (ev/s)':<36}{watch_ours:>16.0f}{watch_bare:>16.0f}"
+          f"{watch_ours / watch_bare:>8.0%}")
     print(f"{'create pods, durable (writes/s)':<36}{writes:>16.0f}")
-    print(f"{f'RSS idle / after {opts.pods} pods (MB)':<36}{idle:>16.1f}{loaded:>16.1f}")
+    print(f"RSS: idle {idle:.1f} MB; {stored:.1f} MB with {opts.pods} pods stored; {loaded:.1f} MB after the "
+          f"{opts.watches} watches and lists")
 
 
 if __name__ == "__main__":

@@ -110,17 +110,8 @@ async def run(url: str, nodes: int, replicas: int, timeout: float) -> None:
         waited = time.perf_counter()
         while time.perf_counter() - waited < timeout:  # kwok initializes the nodes (Ready) first
             items = (await node_api.list()).get("items") or []
-            if (
-                sum(
-                    1
-                    for n in items
-                    if any(
-                        c.get("type") == "Ready" and c.get("status") == "True"
-                        for c in (n.get("status") or {}).get("conditions") or ()
-                    )
-                )
-                >= nodes
-            ):
+            if sum(1 for n in items if any(c.get("type") == "Ready" and c.get("status") == "True"
+                                           for c in (n.get("status") or {}).get("conditions") or ())) >= nodes:
                 break
             await asyncio.sleep(1)
         print(f"nodes Ready after {time.perf_counter() - started:.1f}s", flush=True)

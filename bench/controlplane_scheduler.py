@@ -19,33 +19,17 @@ from kwok.controlplane.scheduler.podinfo import pod_info
 
 def fake_node(i: int) -> dict:
     allocatable = {"cpu": "32", "memory": "256Gi", "pods": "110"}
-    return {
-        "metadata": {"name": f"node-{i}", "labels": {"kubernetes.io/hostname": f"node-{i}", "type": "kwok"}},
-        "spec": {"taints": [{"key": "kwok.x-k8s.io/node", "value": "fake", "effect": "NoSchedule"}]},
-        "status": {"allocatable": allocatable, "capacity": allocatable},
-    }
+    return {"metadata": {"name": f"node-{i}", "labels": {"kubernetes.io/hostname": f"node-{i}", "type": "kwok"}},
+            "spec": {"taints": [{"key": "kwok.x-k8s.io/node", "value": "fake", "effect": "NoSchedule"}]},
+            "status": {"allocatable": allocatable, "capacity": allocatable}}
 
 
 def fake_pod(i: int) -> dict:
-    return {
-        "metadata": {
-            "name": f"pod-{i}",
-            "namespace": "default",
-            "uid": f"uid-{i}",
-            "labels": {"app": "web"},
-            "creationTimestamp": "2026-01-01T00:00:00Z",
-        },
-        "spec": {
-            "containers": [
-                {
-                    "name": "c",
-                    "image": "busybox",
-                    "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}},
-                }
-            ],
-            "tolerations": [{"key": "kwok.x-k8s.io/node", "operator": "Exists", "effect": "NoSchedule"}],
-        },
-    }
+    return {"metadata": {"name": f"pod-{i}", "namespace": "default", "uid": f"uid-{i}", "labels": {"app": "web"},
+                         "creationTimestamp": "2026-01-01T00:00:00Z"},
+            "spec": {"containers": [{"name": "c", "image": "busybox",
+                                     "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}}}],
+                     "tolerations": [{"key": "kwok.x-k8s.io/node", "operator": "Exists", "effect": "NoSchedule"}]}}
 
 
 def main() -> None:
@@ -67,10 +51,8 @@ def main() -> None:
         algo.assume(pod_info(bound), node)
     elapsed = time.perf_counter() - start
     per_node = [len(n.pods) for n in snapshot.order]
-    print(
-        f"{args.pods} pods onto {args.nodes} nodes in {elapsed:.2f}s: {args.pods / elapsed:.0f} pods/s; "
-        f"pods per node min {min(per_node)} max {max(per_node)}"
-    )
+    print(f"{args.pods} pods onto {args.nodes} nodes in {elapsed:.2f}s: {args.pods / elapsed:.0f} pods/s; "
+          f"pods per node min {min(per_node)} max {max(per_node)}")
 
 
 if __name__ == "__main__":

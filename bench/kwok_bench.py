@@ -82,19 +82,15 @@ async def create_all(client: Client, group_version: str, plural: str, objs: list
 
 
 def node_ready(obj: dict[str, Any]) -> bool:
-    return any(
-        c.get("type") == "Ready" and c.get("status") == "True"
-        for c in (obj.get("status") or {}).get("conditions") or []
-    )
+    return any(c.get("type") == "Ready" and c.get("status") == "True"
+               for c in (obj.get("status") or {}).get("conditions") or [])
 
 
 def pod_running(obj: dict[str, Any]) -> bool:
     return (obj.get("status") or {}).get("phase") == "Running"
 
 
-async def wait_until(
-    client: Client, plural: str, namespace: str | None, want: int, done: Any, rv: str
-) -> None:
+async def wait_until(client: Client, plural: str, namespace: str | None, want: int, done: Any, rv: str) -> None:
     seen: set[str] = set()
     res = client.resource("v1", plural)
     while len(seen) < want:
@@ -111,22 +107,16 @@ async def wait_until(
 
 async def phase(client: Client, title: str, plural: str, objs: list[dict[str, Any]], done: Any) -> float:
     res = client.resource("v1", plural)
-    rv = (await res.list(limit=1, namespace="default" if plural == "pods" else None))["metadata"][
-        "resourceVersion"
-    ]
+    rv = (await res.list(limit=1, namespace="default" if plural == "pods" else None))["metadata"]["resourceVersion"]
     started = time.monotonic()
     watcher = asyncio.create_task(
-        wait_until(client, plural, "default" if plural == "pods" else None, len(objs), done, rv)
-    )
+        wait_until(client, plural, "default" if plural == "pods" else None, len(objs), done, rv))
     await create_all(client, "v1", plural, objs)
     created = time.monotonic() - started
     await watcher
     total = time.monotonic() - started
-    print(
-        f"{title}: {len(objs)} created in {created:.1f}s, all done in {total:.1f}s "
-        f"({len(objs) / total:.0f}/s)",
-        flush=True,
-    )
+    print(f"{title}: {len(objs)} created in {created:.1f}s, all done in {total:.1f}s "
+          f"({len(objs) / total:.0f}/s)", flush=True)
     return total
 
 
@@ -134,15 +124,13 @@ async def bench(opts: argparse.Namespace, socket: Path, kwok_pid: int, api_pid: 
     results: dict[str, float] = {}
     async with Client(ClientConfig(server=f"unix://{socket}"), max_connections=CONCURRENCY * 2) as client:
         cpu = cpu_seconds(kwok_pid), cpu_seconds(api_pid)
-        results["nodes_s"] = await phase(
-            client, "nodes Ready", "nodes", [node_obj(i) for i in range(opts.nodes)], node_ready
-        )
+        results["nodes_s"] = await phase(client, "nodes Ready", "nodes", [node_obj(i) for i in range(opts.nodes)],
+                                         node_ready)
         results["nodes_cpu_kwok_s"] = cpu_seconds(kwok_pid) - cpu[0]
         results["nodes_cpu_apiserver_s"] = cpu_seconds(api_pid) - cpu[1]
         cpu = cpu_seconds(kwok_pid), cpu_seconds(api_pid)
-        results["pods_s"] = await phase(
-            client, "pods Running", "pods", [pod_obj(i, opts.nodes) for i in range(opts.pods)], pod_running
-        )
+        results["pods_s"] = await phase(client, "pods Running", "pods",
+                                        [pod_obj(i, opts.nodes) for i in range(opts.pods)], pod_running)
         results["pods_cpu_kwok_s"] = cpu_seconds(kwok_pid) - cpu[0]
         results["pods_cpu_apiserver_s"] = cpu_seconds(api_pid) - cpu[1]
     results["rss_mb_after_load"] = rss_mb(kwok_pid)
@@ -155,9 +143,7 @@ async def bench(opts: argparse.Namespace, socket: Path, kwok_pid: int, api_pid: 
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--nodes", type=int, default=5000)
     parser.add_argument("--pods", type=int, default=10000)
     parser.add_argument("--lease", type=int, default=0, help="--node-lease-duration-seconds (0: off)")
@@ -168,13 +154,9 @@ def main() -> int:
         work = Path(tmp)
         socket, ready = work / "api.sock", work / "ready"
         stages = work / "stages.yaml"
-        stages.write_text(
-            yaml.dump_all(default_stages(["fast"], lease=opts.lease > 0), Dumper=yaml.CSafeDumper)
-        )
-        api = start(
-            ["kwok.cli.apiserver", "--port", "0", "--unix-socket", str(socket), "--ready-file", str(ready)],
-            work / "apiserver.log",
-        )
+        stages.write_text(yaml.dump_all(default_stages(["fast"], lease=opts.lease > 0), Dumper=yaml.CSafeDumper))
+        api = start(["kwok.cli.apiserver", "--port", "0", "--unix-socket", str(socket), "--ready-file", str(ready)],
+                    work / "apiserver.log")
         kwok = None
         try:
             for _ in range(200):
@@ -182,21 +164,9 @@ def main() -> int:
                     break
                 time.sleep(0.05)
             profile = ["cProfile", "-o", opts.profile, "-m"] if opts.profile else []
-            kwok = start(
-                [
-                    *profile,
-                    "kwok.cli.kwok",
-                    "--master",
-                    f"unix://{socket}",
-                    "--manage-all-nodes",
-                    "--config",
-                    str(stages),
-                    "--node-ip",
-                    "10.255.0.1",
-                    f"--node-lease-duration-seconds={opts.lease}",
-                ],
-                work / "kwok.log",
-            )
+            kwok = start([*profile, "kwok.cli.kwok", "--master", f"unix://{socket}", "--manage-all-nodes", "--config",
+                          str(stages), "--node-ip", "10.255.0.1", f"--node-lease-duration-seconds={opts.lease}"],
+                         work / "kwok.log")
             time.sleep(1.0)
             results = asyncio.run(bench(opts, socket, kwok.pid, api.pid))
             print({k: round(v, 2) for k, v in results.items()})

@@ -86,20 +86,8 @@ def cluster_rss(env: dict[str, str], name: str) -> float:
 def watch_until(env: dict[str, str], kind: str, word: str, count: int, timeout: float) -> float:
     """Seconds until `count` distinct rows of `kubectl get --watch` contain `word` (KWOK's method)."""
     t0 = time.monotonic()
-    proc = subprocess.Popen(
-        [
-            KUBECTL,
-            f"--cache-dir={env['KUBECACHEDIR']}",
-            "get",
-            kind,
-            "--watch",
-            "--no-headers",
-            "--chunk-size=0",
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    proc = subprocess.Popen([KUBECTL, f"--cache-dir={env['KUBECACHEDIR']}", "get", kind, "--watch",
+                             "--no-headers", "--chunk-size=0"], env=env, stdout=subprocess.PIPE, text=True)
     seen: set[str] = set()
     assert proc.stdout is not None
     try:
@@ -118,12 +106,8 @@ def watch_until(env: dict[str, str], kind: str, word: str, count: int, timeout: 
 def until_empty(env: dict[str, str], kind: str, timeout: float) -> float:
     t0 = time.monotonic()
     while time.monotonic() - t0 < timeout:
-        out = subprocess.run(
-            [KUBECTL, f"--cache-dir={env['KUBECACHEDIR']}", "get", kind, "--no-headers", "-o", "name"],
-            env=env,
-            capture_output=True,
-            text=True,
-        ).stdout
+        out = subprocess.run([KUBECTL, f"--cache-dir={env['KUBECACHEDIR']}", "get", kind, "--no-headers",
+                              "-o", "name"], env=env, capture_output=True, text=True).stdout
         if not out.strip():
             return time.monotonic() - t0
         time.sleep(0.5)
@@ -142,9 +126,7 @@ def configmaps_baseline(env: dict[str, str], name: str, n: int) -> float:
 
             async def one(i: int) -> None:
                 async with sem:
-                    await api.create(
-                        {"metadata": {"name": f"cm-{i}"}, "data": {"k": "v"}}, namespace="default"
-                    )
+                    await api.create({"metadata": {"name": f"cm-{i}"}, "data": {"k": "v"}}, namespace="default")
 
             t0 = time.monotonic()
             await asyncio.gather(*(one(i) for i in range(n)))
@@ -160,12 +142,8 @@ def main() -> None:
     ap.add_argument("--skip-scale", action="store_true")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="kwokctl-bench-"))
-    env = dict(
-        os.environ,
-        KWOK_WORKDIR=str(tmp / "kwok"),
-        KUBECONFIG=str(tmp / "kubeconfig"),
-        KUBECACHEDIR=str(tmp / "cache"),
-    )
+    env = dict(os.environ, KWOK_WORKDIR=str(tmp / "kwok"), KUBECONFIG=str(tmp / "kubeconfig"),
+               KUBECACHEDIR=str(tmp / "cache"))
     b_start, b_stop, b_rss = baseline_server()
     print(f"{'figure':<44}{'kwokctl':>12}{'baseline':>12}   goal")
     create = run(env, "--name", "bench", "create", "cluster")
@@ -177,45 +155,21 @@ def main() -> None:
         if not args.skip_scale:
             base = configmaps_baseline(env, "bench", args.nodes)
             t0 = time.monotonic()
-            subprocess.Popen(
-                [KWOKCTL, "--name", "bench", "scale", "node", "fake-node", "--replicas", str(args.nodes)],
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
+            subprocess.Popen([KWOKCTL, "--name", "bench", "scale", "node", "fake-node", "--replicas", str(args.nodes)],
+                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             watch_until(env, "nodes", "Ready", args.nodes, 300)
             nodes = time.monotonic() - t0
-            print(
-                f"{f'{args.nodes} nodes Ready (s)':<44}{nodes:>12.2f}{base:>12.2f}   <= 10  (baseline: same number of ConfigMaps created)"
-            )
+            print(f"{f'{args.nodes} nodes Ready (s)':<44}{nodes:>12.2f}{base:>12.2f}   <= 10  (baseline: same number of ConfigMaps created)")
             t0 = time.monotonic()
-            subprocess.Popen(
-                [
-                    KWOKCTL,
-                    "--name",
-                    "bench",
-                    "scale",
-                    "pod",
-                    "fake-pod",
-                    "--replicas",
-                    str(args.pods),
-                    "--param",
-                    '.nodeName="fake-node-000000"',
-                ],
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
+            subprocess.Popen([KWOKCTL, "--name", "bench", "scale", "pod", "fake-pod", "--replicas", str(args.pods),
+                              "--param", '.nodeName="fake-node-000000"'],
+                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             watch_until(env, "pods", "Running", args.pods, 600)
             pods = time.monotonic() - t0
             print(f"{f'{args.pods} pods Running (s)':<44}{pods:>12.2f}{'':>12}   <= 15")
             t0 = time.monotonic()
-            subprocess.run(
-                [KWOKCTL, "--name", "bench", "scale", "pod", "fake-pod", "--replicas", "0"],
-                env=env,
-                check=True,
-                capture_output=True,
-            )
+            subprocess.run([KWOKCTL, "--name", "bench", "scale", "pod", "fake-pod", "--replicas", "0"], env=env,
+                           check=True, capture_output=True)
             until_empty(env, "pods", 600)
             gone = time.monotonic() - t0
             print(f"{f'{args.pods} pods deleted (s)':<44}{gone:>12.2f}{'':>12}   <= 10")

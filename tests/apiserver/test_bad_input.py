@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
@@ -113,3 +114,13 @@ def test_unknown_paths_and_methods(apiserver: ApiServer) -> None:
     code, status, _ = apiserver.request("PUT", CM, {"metadata": {"name": "x"}})
     assert code == 405 and status["reason"] == "MethodNotAllowed"
     assert apiserver.request("GET", "/healthz")[1] == "ok"
+
+
+def test_unknown_fields_warn_by_default(apiserver: ApiServer, kubectl_bin: str) -> None:
+    name = f"warned-{uuid.uuid4().hex[:6]}"
+    manifest = json.dumps({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "foo": 1})
+    result = apiserver.kubectl(kubectl_bin, "create", "-f", "-", "--validate=warn", stdin=manifest)
+    assert 'Warning: unknown field "foo"' in result.stderr
+    strict = apiserver.kubectl(kubectl_bin, "create", "-f", "-", stdin=manifest.replace("warned", "strict"),
+                               check=False)
+    assert strict.returncode == 1 and 'strict decoding error: unknown field "foo"' in strict.stderr

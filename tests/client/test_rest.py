@@ -140,3 +140,30 @@ contexts:
 - name: ctx
   context: {{cluster: c, user: u}}
 """
+
+
+def test_an_expired_exec_token_is_refreshed_once_on_401(tmp_path: Path) -> None:
+    counter = tmp_path / "runs"
+    plugin = tmp_path / "plugin.sh"
+    plugin.write_text(
+        f"#!/bin/sh\necho x >> {counter}\nn=$(wc -l < {counter})\n"
+        'echo \'{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential",'
+        '"status":{"token":"tok-\'$n\'"}}\'\n'
+    )
+    plugin.chmod(0o755)
+
+    async def scenario() -> None:
+        api = FakeAPI(token="tok-2")  # the first token the plugin hands out is already stale
+        async with serve(api) as url:
+            user = f"exec: {{apiVersion: client.authentication.k8s.io/v1, command: {plugin}, interactiveMode: Never}}"
+            kubeconfig = tmp_path / "config"
+            kubeconfig.write_text(KUBECONFIG.format(server=url, user=user))
+            async with Client(ClientConfig.load(kubeconfig=str(kubeconfig))) as client:
+                assert (await client.resource("v1", "nodes").list())["items"] == []
+                api.token = "tok-9"  # revoked for good: one refresh, then the 401 reaches the caller
+                with pytest.raises(ApiError) as err:
+                    await client.resource("v1", "nodes").list()
+                assert err.value.status == 401
+        assert counter.read_text().count("x") == 3
+
+    run(scenario())

@@ -221,3 +221,37 @@ def test_an_api_server_that_comes_up_late_is_waited_for(cluster: Cluster) -> Non
     finally:
         proc.stop()
         apiserver.stop()
+
+
+GENERIC_STAGE = """
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata: {name: configmap-touch}
+spec:
+  resourceRef: {apiGroup: v1, kind: ConfigMap}
+  selector:
+    matchLabels: {e2e: generic}
+    matchExpressions:
+    - {key: .data.touched, operator: DoesNotExist}
+  steps:
+  - event: {type: Normal, reason: Touched, message: touched by kwok}
+  - patch:
+      type: merge
+      root: data
+      template: 'touched: {{ .metadata.name | Quote }}'
+"""
+
+
+def test_a_stage_for_any_other_kind_is_played_by_a_generic_controller(cluster: Cluster) -> None:
+    proc = cluster.kwok("--manage-single-node=none-such", config=GENERIC_STAGE, name="generic")
+    cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cm-1", "namespace": "default",
+                                                                "labels": {"e2e": "generic"}}, "data": {"a": "b"}}
+    cluster.apply(cm, {**cm, "metadata": {"name": "cm-other", "namespace": "default"}})
+    touched = wait_for("the ConfigMap patched", lambda: (cluster.get("configmap", "cm-1", "default") or {})
+                       .get("data", {}).get("touched"))
+    assert touched == "cm-1"
+    assert "touched" not in (cluster.get("configmap", "cm-other", "default") or {}).get("data", {})
+    events = wait_for("the event", lambda: [e for e in cluster.list("events", "-n", "default")
+                                           if e.get("reason") == "Touched"])
+    assert events[0]["involvedObject"]["name"] == "cm-1" and events[0]["source"]["component"] == "kwok_controller"
+    assert "no Node stages found" in proc.output()

@@ -12,14 +12,15 @@ import orjson
 from aiohttp import web
 
 from kwok.api import errors
-from kwok.apiserver.auth import Authenticator
+from kwok.api.errors import go_quote as _go_quote
+from kwok.apiserver.auth import IDENTITY, Authenticator
 from kwok.apiserver.catalog import Catalog
 from kwok.apiserver.discovery import Discovery, wants_aggregated
 from kwok.apiserver.flow import Flow
 from kwok.apiserver.metrics import Metrics
 from kwok.apiserver.openapi import OpenAPI
 from kwok.apiserver.registry import AdmissionPlugin
-from kwok.apiserver.resources import JSON_HEADERS, ResourceHandlers, json_response
+from kwok.apiserver.resources import JSON_HEADERS, WARNINGS, ResourceHandlers, json_response
 from kwok.apiserver.routing import Target, parse
 from kwok.apiserver.storage import Store
 
@@ -30,6 +31,7 @@ VERSION = {"major": "1", "minor": "36", "emulationMajor": "1", "emulationMinor":
            "gitCommit": "0000000000000000000000000000000000000000", "gitTreeState": "clean",
            "buildDate": "2026-11-01T00:00:00Z", "goVersion": "go1.25.4", "compiler": "gc", "platform": "linux/amd64"}
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+TARGET = web.RequestKey("target", object)      # the parsed resource URL (None for other paths)
 
 
 @dataclass
@@ -50,9 +52,12 @@ class Server:
         self.openapi = OpenAPI(self.catalog, self.store)
 
 
+SERVER = web.AppKey("server", Server)
+
+
 def build_app(server: Server) -> web.Application:
     app = web.Application(client_max_size=4 * 1024 * 1024, middlewares=[_middleware(server)])
-    app["server"] = server
+    app[SERVER] = server
     app.router.add_route("*", "/{tail:.*}", _dispatch(server))
     return app
 
@@ -61,10 +66,10 @@ def _middleware(server: Server) -> Callable[..., Awaitable[web.StreamResponse]]:
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         started = time.perf_counter()
-        target = request["target"] = parse(request.path)
+        target = request[TARGET] = parse(request.path)
         code = 500
         try:
-            request["identity"] = server.authenticator.identify(request)
+            request[IDENTITY] = server.authenticator.identify(request)
             response = await handler(request)
             code = response.status
         except errors.ApiError as exc:
@@ -86,6 +91,8 @@ def _middleware(server: Server) -> Callable[..., Awaitable[web.StreamResponse]]:
                      request.headers.get("User-Agent", ""))
         if not response.prepared:
             response.headers.setdefault("Audit-Id", str(uuid.uuid4()))
+            for text in request.get(WARNINGS, ()):
+                response.headers.add("Warning", f"299 - {_go_quote(text)}")
         return response
 
     return middleware
@@ -117,7 +124,7 @@ def _dispatch(server: Server) -> Handler:
             return fixed(server, request)
         if path.startswith("/openapi/v3"):
             return _openapi(server, request, path)
-        target = request.get("target")
+        target = request.get(TARGET)
         if target is None:
             parts = path.split("/")
             if len(parts) == 3 and parts[1] == "apis":

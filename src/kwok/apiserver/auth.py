@@ -16,6 +16,7 @@ from kwok.api import errors
 
 Identity = tuple[str, tuple[str, ...]]
 ANONYMOUS: Identity = ("system:anonymous", ("system:unauthenticated",))
+IDENTITY = web.RequestKey("identity", tuple)   # who made the request, set for every request
 
 
 class Authenticator:

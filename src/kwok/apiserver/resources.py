@@ -14,6 +14,7 @@ from aiohttp import web
 
 from kwok.api import errors
 from kwok.apiserver import bodies, patching
+from kwok.apiserver.auth import ANONYMOUS, IDENTITY
 from kwok.apiserver.catalog import Served
 from kwok.apiserver.flow import Flow, now_utc, rfc3339
 from kwok.apiserver.listing import encode_list, list_page, list_pieces, parse_filter
@@ -27,6 +28,7 @@ from kwok.apiserver.versions import Rewrite, rewriter
 from kwok.apiserver.watch import serve_watch, table_encoder
 
 Obj = dict[str, Any]
+WARNINGS = web.RequestKey("warnings", list)   # texts of `Warning: 299 - "..."` reply headers
 JSON_HEADERS = {"Content-Type": "application/json", "Cache-Control": "no-cache, private"}
 
 
@@ -75,7 +77,7 @@ class ResourceHandlers:
         raise errors.method_not_allowed()
 
     def _context(self, request: web.Request, target: Target) -> RequestContext:
-        identity = request.get("identity") or ("system:anonymous", ("system:unauthenticated",))
+        identity = request.get(IDENTITY) or ANONYMOUS
         query = request.query
         dry_run = query.getall("dryRun", [])
         for value in dry_run:
@@ -153,7 +155,7 @@ class ResourceHandlers:
         group, version, kind = sub_kind or (served.info.group, served.info.version, served.info.kind)
         bodies.check_type(obj, group, version, kind)
         bodies.check_namespace(obj, target.namespace, served.info.namespaced)
-        _strict_fields(served, obj, request.query.get("fieldValidation", ""))
+        _check_fields(request, served, obj)
         return obj
 
     async def _create(self, request: web.Request, served: Served, target: Target,
@@ -190,7 +192,7 @@ class ResourceHandlers:
         if not isinstance(patched, dict):
             raise errors.bad_request("patched object is not a JSON object")
         bodies.check_type(patched, served.info.group, served.info.version, served.info.kind)
-        _strict_fields(served, patched, request.query.get("fieldValidation", ""))
+        _check_fields(request, served, patched)
         rv = (patch.get("metadata") or {}).get("resourceVersion") if isinstance(patch, dict) else None
         meta = patched.setdefault("metadata", {})
         meta["resourceVersion"] = rv or current["metadata"].get("resourceVersion")
@@ -210,7 +212,7 @@ class ResourceHandlers:
         if name and name != target.name:
             raise errors.bad_request(f"the name of the object ({name}) does not match the name on the URL "
                                      f"({target.name})")
-        _strict_fields(served, patch, request.query.get("fieldValidation", ""))
+        _check_fields(request, served, patch)
         namespace = target.namespace or ""
         force = request.query.get("force") in ("true", "1")
         entry = self.store.get(served.key, namespace, target.name)
@@ -349,12 +351,15 @@ async def _delete_options(request: web.Request) -> Obj:
     return options
 
 
-def _strict_fields(served: Served, obj: Obj, validation: str) -> None:
-    """fieldValidation=Strict: unknown fields of built-in kinds are a 400 (Warn/Ignore: accepted)."""
-    if validation != "Strict" or served.custom or not served.info.message:
+def _check_fields(request: web.Request, served: Served, obj: Obj) -> None:
+    """Field validation of built-in kinds: Strict refuses unknown fields (400), Warn (the default)
+    answers with a `Warning` header per field, Ignore skips the check."""
+    validation = request.query.get("fieldValidation", "Warn")
+    if validation == "Ignore" or served.custom or not served.info.message:
         return
     unknown = unknown_fields(obj, served.info.message)
-    if unknown:
-        if len(unknown) == 1:
-            raise errors.bad_request(f'strict decoding error: unknown field "{unknown[0]}"')
+    if not unknown:
+        return
+    if validation == "Strict":
         raise errors.bad_request("strict decoding error: " + ", ".join(f'unknown field "{u}"' for u in unknown))
+    request[WARNINGS] = [f'unknown field "{u}"' for u in unknown]

@@ -12,6 +12,7 @@ import os
 import pathlib
 import socket
 import sys
+import uuid
 from typing import Any
 
 import click
@@ -94,7 +95,7 @@ def run_controller(configs: tuple[str, ...], kubeconfig: str, master: str, flags
         raise click.ClickException(str(err)) from None
     objects = [d for d in docs if d.get("kind") not in ("Stage", "KwokConfiguration", "KwokctlConfiguration")]
     run(Settings(options=options, stages=stages, kubeconfig=_kubeconfig(kubeconfig), master=master,
-                 identity=f"{socket.gethostname()}_{os.urandom(16).hex()}", objects=objects))
+                 identity=f"{socket.gethostname()}_{uuid.uuid4()}", objects=objects))
 
 
 def _kubeconfig(path: str) -> str | None:

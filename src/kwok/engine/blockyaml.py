@@ -1,7 +1,8 @@
 """A fast reader for the block YAML that stage templates render, with PyYAML as the authority.
 
 Rendering a status template takes ~150 µs; reading its YAML with PyYAML took as long again, most
-of it in PyYAML's Python-level constructor. Templates produce a narrow kind of YAML: block
+of it in PyYAML's Python-level constructor. Mapping keys come out as strings, as the YAML-to-JSON
+step of sigs.k8s.io/yaml makes them. Templates produce a narrow kind of YAML: block
 mappings and sequences, one scalar per line, plain or quoted. This reader handles exactly that
 and gives up (returns NOT_HANDLED) on anything else - flow collections other than [] and {},
 block scalars, anchors, tags, multi-line scalars, tabs, document markers - so the caller falls
@@ -37,6 +38,7 @@ _PLAIN_FORBIDDEN_START = frozenset("[]{}#&*!|>'\"%@`,")
 _KEY = re.compile(
     r"""^(?:"((?:[^"\\]|\\.)*)"|'((?:[^']|'')*)'|([^\s'"#\[\]{},&*!|>%@`?:-][^:#]*?|-[^\s:#][^:#]*?))\s*:(?:\s+|$)"""
 )
+_DOUBLE = re.compile(r'"((?:[^"\\]|\\.)*)"')
 _DOUBLE_ESCAPES = {"\\": "\\", '"': '"', "/": "/", "n": "\n", "t": "\t", "r": "\r", "0": "\0", " ": " "}
 
 
@@ -128,20 +130,24 @@ def _sequence(lines: list[tuple[int, str]], i: int, indent: int) -> tuple[list[A
     return out, i
 
 
-def _key(match: re.Match[str]) -> Any:
+def _key(match: re.Match[str]) -> str:
     double, single, plain = match.groups()
     if double is not None:
         return _double_quoted(double)
     if single is not None:
         return single.replace("''", "'")
-    return _plain(plain.rstrip())
+    value = _plain(plain.rstrip())
+    return value if type(value) is str else yamlcodec.key_text(value)  # JSON keys are strings
 
 
 def _scalar(text: str) -> Any:
     if text[0] == '"':
-        end = _closing_double_quote(text)
-        _expect_comment_or_end(text[end + 1 :])
-        return _double_quoted(text[1:end])
+        match = _DOUBLE.match(text)
+        if match is None:
+            raise _Unhandled
+        if match.end() != len(text):
+            _expect_comment_or_end(text[match.end() :])
+        return _double_quoted(match.group(1))
     if text[0] == "'":
         match = re.match(r"'((?:[^']|'')*)'", text)
         if match is None:
@@ -154,18 +160,6 @@ def _scalar(text: str) -> Any:
     if comment >= 0:
         text = text[:comment].rstrip()
     return _plain(text)
-
-
-def _closing_double_quote(text: str) -> int:
-    i = 1
-    while i < len(text):
-        if text[i] == "\\":
-            i += 2
-            continue
-        if text[i] == '"':
-            return i
-        i += 1
-    raise _Unhandled
 
 
 def _expect_comment_or_end(rest: str) -> None:

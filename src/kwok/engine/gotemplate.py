@@ -150,7 +150,7 @@ class GoTemplate:
         try:
             return self._template.render(data)
         except TemplateExecutionError as err:
-            raise TemplateError(_execution_message(str(err))) from None
+            raise TemplateError(_execution_message(str(err), _node_text(self.source, err.position))) from None
         finally:
             _ACTIVE.reset(token)
 
@@ -171,9 +171,25 @@ def _syntax_message(name: str, source: str, err: TemplateSyntaxError) -> str:
     return f"template: {name}:{err.line}: {message}"
 
 
-def _execution_message(message: str) -> str:
-    """Go words a failed function call `error calling NAME: cause`."""
+def _node_text(source: str, position: int | None) -> str | None:
+    """The command that failed, as Go shows it in `at <...>`; None when it cannot be told."""
+    if position is None:
+        return None
+    rest = source.encode()[position:].decode(errors="replace")
+    end = rest.find("}}")
+    text = (rest if end < 0 else rest[:end]).rstrip().removesuffix("-").rstrip()
+    if not text or "|" in text or "\n" in text or text.startswith("{{"):
+        return None  # a pipeline: gotpl does not say which command failed
+    return text if '"' in text or "`" in text else " ".join(text.split())
+
+
+def _execution_message(message: str, node: str | None = None) -> str:
+    """Go words a failed function call `error calling NAME: cause`, after `at <NODE>`."""
     message = _GOTPL_FUNC_FAILED.sub(lambda m: f"error calling {m.group(1)}: ", message)
+    if node is not None:
+        message = re.sub(
+            r'^(template: .+? executing "[^"]*"): ', lambda m: f"{m.group(1)} at <{node}>: ", message, count=1
+        )
     # Go counts the column from 0 (the byte offset in the line); gotpl from 1.
     message = _EXEC_POSITION.sub(lambda m: f"{m.group(1)}:{int(m.group(2)) - 1}: executing", message, count=1)
     for pattern, replacement in _GO_WORDING[3:]:

@@ -31,8 +31,25 @@ def load_rendered(text: str) -> Any:
     from kwok.engine.blockyaml import NOT_HANDLED
     from kwok.engine.blockyaml import load as load_block
 
-    value = load_block(text)
-    return load(text) if value is NOT_HANDLED else value
+    value = load_block(text)  # its keys are already strings
+    return json_keys(load(text)) if value is NOT_HANDLED else value
+
+
+def json_keys(value: Any) -> Any:
+    """YAML-to-JSON as sigs.k8s.io/yaml does it: mapping keys become strings (`1:` -> "1")."""
+    if isinstance(value, dict):
+        if all(type(k) is str for k in value):
+            return {k: json_keys(v) for k, v in value.items()}
+        return {key_text(k): json_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [json_keys(v) for v in value]
+    return value
+
+
+def key_text(key: Any) -> str:
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    return "null" if key is None else str(key)
 
 
 def implicit_resolvers() -> dict[str, list[tuple[str, Any]]]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-import random
 from typing import Any
 
 import kwok
@@ -157,15 +156,3 @@ class Controller:
             )
             task = self._group.create_task(controller.run()) if self._group is not None else None
             self.generic[ref] = (controller, task)
-
-    def summary(self) -> dict[str, Any]:
-        return {
-            "nodes": len(self.nodes.selected),
-            "pods": len(self.pods.informer.store),
-            "leases_held": len(self.nodes.leases.held) if self.nodes.leases else None,
-        }
-
-
-def new_identity(hostname: str) -> str:
-    """KWOK's `<hostname>_<uuid>` lease holder identity."""
-    return f"{hostname}_{random.getrandbits(128):032x}"

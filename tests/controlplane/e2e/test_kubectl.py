@@ -61,8 +61,12 @@ def test_rollout_status_and_undo(control_plane: Cluster, kubectl_bin: str, tmp_p
     d = control_plane.api.get(f"/apis/apps/v1/namespaces/{ns}/deployments/web")
     assert d["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:1.25"
     assert d["metadata"]["annotations"]["deployment.kubernetes.io/revision"] == "3"
-    sets = control_plane.api.items(f"/apis/apps/v1/namespaces/{ns}/replicasets")
-    by_image = {s["spec"]["template"]["spec"]["containers"][0]["image"]: s for s in sets}
-    assert by_image["nginx:1.25"]["spec"]["replicas"] == 3 and by_image["nginx:1.26"]["spec"]["replicas"] == 0
+
+    def converged() -> bool:
+        sets = control_plane.api.items(f"/apis/apps/v1/namespaces/{ns}/replicasets")
+        by_image = {s["spec"]["template"]["spec"]["containers"][0]["image"]: s["spec"]["replicas"] for s in sets}
+        return by_image == {"nginx:1.25": 3, "nginx:1.26": 0}
+
+    wait_for(converged, 5, what="old replica set scaled to 0")
     wait_for(lambda: control_plane.api.get(f"/apis/apps/v1/namespaces/{ns}/deployments/web")["status"]
              .get("availableReplicas") == 3)

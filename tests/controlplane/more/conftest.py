@@ -49,6 +49,6 @@ def kubelet_running(cluster: Cluster, ns: str, interval: float = 0.2) -> Iterato
         thread.join(5)
 
 
-def kubectl(binary: str, cluster: Cluster, tmp: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+def kubectl(binary: str, cluster: Cluster, tmp: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     return subprocess.run([binary, f"--server={cluster.url}", f"--cache-dir={tmp / 'kubectl-cache'}", *args],
                           capture_output=True, text=True, timeout=timeout)

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
+import pty
+import select
 import socket
+import struct
 import subprocess
+import termios
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -149,3 +154,28 @@ def test_kubelet_resource_metrics_and_discovery(cluster: tuple[Cluster, Path, in
         targets = orjson.loads(response.read())
     assert {"targets": [f"127.0.0.1:{port}"], "labels": {"metrics_name": "metrics-resource", "__scheme__": "http",
             "__metrics_path__": "/metrics/nodes/kwok-node/metrics/resource"}} in targets
+
+
+def test_exec_with_a_terminal(cluster: tuple[Cluster, Path, int]) -> None:
+    """`kubectl exec -it`: the command gets a terminal of the user's size, output comes back."""
+    c, _, _ = cluster
+    cmd = [KUBECTLS[0], f"--cache-dir={c.cache}", "-s", c.url, "exec", "-it", "web", "--",
+           "sh", "-c", "test -t 0 && stty size && echo tty-ok"]
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))  # the user's 30x100 terminal
+    proc = subprocess.Popen(cmd, stdin=slave, stdout=slave, stderr=slave, start_new_session=True,
+                            preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0))
+    out = b""
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and b"tty-ok" not in out:
+            if select.select([master], [], [], 0.5)[0]:
+                out += os.read(master, 4096)
+            elif proc.poll() is not None:
+                break
+    finally:
+        proc.kill()
+        proc.wait(timeout=5)
+        os.close(master)
+        os.close(slave)
+    assert b"30 100\r\n" in out and b"tty-ok" in out, (proc.returncode, out)

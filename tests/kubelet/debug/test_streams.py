@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 
 import aiohttp
 import orjson
+import uvloop
 from aiohttp import web
 
 from kwok.kubelet.debug import ConfigObjects, add_routes
@@ -47,7 +48,8 @@ def serve(documents: list[dict[str, Any]], run: Run) -> Any:
         finally:
             await runner.cleanup()
 
-    return asyncio.run(main())
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:  # the kwok process's loop
+        return runner.run(main())
 
 
 async def frames(ws: aiohttp.ClientWebSocketResponse) -> AsyncIterator[tuple[int, bytes]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -16,6 +17,7 @@ from kwok.kubelet.usage.exposition import go_float
 from kwok.kubelet.usage.expressions import compile_expression
 
 T0 = dt.datetime(2026, 1, 1, 0, 10, tzinfo=dt.UTC)
+UIDS = itertools.count()
 
 
 class Source:
@@ -41,7 +43,8 @@ class Source:
 
 def pod(name: str, annotations: dict[str, str] | None = None, containers: Sequence[str] = ("app",)) -> dict[str, Any]:
     return {
-        "metadata": {"name": name, "namespace": "default", "uid": f"uid-{name}", "resourceVersion": "3",
+        # A fresh uid each time: evaluations are cached per object revision (uid, resourceVersion).
+        "metadata": {"name": name, "namespace": "default", "uid": f"uid-{name}-{next(UIDS)}", "resourceVersion": "3",
                      "creationTimestamp": "2026-01-01T00:00:00Z", "annotations": annotations or {}},
         "spec": {"nodeName": "node-a", "containers": [{"name": c, "image": "x"} for c in containers]},
     }
@@ -168,3 +171,20 @@ def test_fast_paths_agree_with_cel(source: str) -> None:
 ])
 def test_numbers_print_as_go_does(value: float, text: str) -> None:
     assert go_float(value) == text
+
+
+def test_cumulative_usage_of_pods_gone_for_an_hour_restarts_from_zero() -> None:
+    pods = [pod("web", {"kwok.x-k8s.io/usage-cpu": "1"})]
+    source = Source(default_documents(), pods)
+    clock = Clock()
+    endpoint = MetricsEndpoint(source, clock)
+    key = 'pod_cpu_usage_seconds_total{namespace="default",pod="web"}'
+    for _ in range(3):
+        endpoint.scrape("/metrics/nodes/node-a/metrics/resource")
+        clock.now += dt.timedelta(seconds=30)
+    assert series(endpoint.scrape("/metrics/nodes/node-a/metrics/resource") or "")[key] == "90"
+    source.pods = []  # deleted: no longer scraped
+    clock.now += dt.timedelta(hours=2)
+    endpoint.scrape("/metrics/nodes/node-a/metrics/resource")
+    source.pods = pods  # a new pod of the same name starts its counter afresh
+    assert series(endpoint.scrape("/metrics/nodes/node-a/metrics/resource") or "")[key] == "0"

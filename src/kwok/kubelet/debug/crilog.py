@@ -86,17 +86,28 @@ def _time(values: Mapping[str, str], key: str) -> int | None:
         raise QueryError(f"{key}: invalid time {text!r}") from None
 
 
-@dataclass(frozen=True)
-class Record:
-    """One parsed log line."""
-
-    time_ns: int
-    timestamp: str  # as written, normalised the way Go's RFC3339Nano prints it
-    stream: str
-    content: bytes  # with its newline for a full line, without for a partial one
-
-
+_STAMP = re.compile(rb"\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(?:\.\d+)?(?:[Zz]|[+-]\d\d:\d\d)")
 _FRACTION = re.compile(r"\.(\d+)")
+
+
+class Record:
+    """One parsed log line; its time is decoded only when asked for (since filters, timestamps)."""
+
+    __slots__ = ("stamp", "stream", "content")
+
+    def __init__(self, stamp: bytes, stream: str, content: bytes) -> None:
+        self.stamp = stamp
+        self.stream = stream
+        self.content = content  # with its newline for a full line, without for a partial one
+
+    @property
+    def time_ns(self) -> int:
+        return parse_rfc3339(self.stamp.decode())
+
+    @property
+    def timestamp(self) -> str:
+        """As Go's RFC3339Nano prints it."""
+        return _normalise(self.stamp.decode())
 
 
 class RecordError(ValueError):
@@ -109,16 +120,13 @@ def parse_record(line: bytes) -> Record:
     if len(parts) < 4:
         raise RecordError(f"invalid CRI log format: {line[:80]!r}")
     stamp, stream, tags, content = parts
-    try:
-        text = stamp.decode("ascii")
-        time_ns = parse_rfc3339(text)
-    except (UnicodeDecodeError, ValueError):
-        raise RecordError(f"unexpected timestamp format {stamp[:40]!r}") from None
-    if stream not in (b"stdout", b"stderr"):
+    if _STAMP.fullmatch(stamp) is None:
+        raise RecordError(f"unexpected timestamp format {stamp[:40]!r}")
+    if stream != b"stdout" and stream != b"stderr":
         raise RecordError(f"unexpected stream type {stream[:20]!r}")
-    if tags.split(b":", 1)[0] == b"P" and content.endswith(b"\n"):
+    if tags[:1] == b"P" and (len(tags) == 1 or tags[1:2] == b":") and content.endswith(b"\n"):
         content = content[:-1]
-    return Record(time_ns, _normalise(text), stream.decode(), content)
+    return Record(stamp, "stdout" if stream == b"stdout" else "stderr", content)
 
 
 def _normalise(stamp: str) -> str:
@@ -131,7 +139,7 @@ def _normalise(stamp: str) -> str:
     for utc in ("z", "+00:00", "-00:00"):
         if stamp.endswith(utc):
             return stamp[: -len(utc)] + "Z"
-    return stamp
+    return stamp.replace("t", "T", 1)
 
 
 def render(record: Record, options: LogOptions) -> bytes:

@@ -11,10 +11,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import functools
 import os
 import pty
 import signal
 import struct
+import subprocess
 import termios
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -102,6 +104,8 @@ async def _spawn(argv: Sequence[str], local: LocalExec, **streams: Any) -> async
         return await asyncio.create_subprocess_exec(argv[0], *argv[1:], **streams, **_spawn_kwargs(local))
     except OSError as err:
         raise start_error(argv, err) from None
+    except subprocess.SubprocessError as err:
+        raise StartError(f"fork/exec {argv[0]}: {err}") from None
 
 
 async def _run_pipes(sock: ChannelSocket, options: StreamOptions, local: LocalExec) -> int:
@@ -155,7 +159,7 @@ async def _run_tty(sock: ChannelSocket, options: StreamOptions, local: LocalExec
     try:
         proc = await _spawn(
             options.command, local, stdin=slave, stdout=slave, stderr=slave,
-            start_new_session=True, preexec_fn=_take_controlling_tty,
+            preexec_fn=functools.partial(_take_controlling_tty, os.ttyname(slave)),
         )
     except StartError:
         os.close(master)
@@ -175,8 +179,11 @@ async def _run_tty(sock: ChannelSocket, options: StreamOptions, local: LocalExec
         transport.close()
 
 
-def _take_controlling_tty() -> None:
-    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+def _take_controlling_tty(tty: str) -> None:
+    """In the child: a new session whose controlling terminal is the pty. Opening the terminal by
+    name makes it so, whatever the event loop (uvloop runs preexec_fn before wiring stdin)."""
+    os.setsid()
+    os.close(os.open(tty, os.O_RDWR))
 
 
 async def _pump_tty(reader: asyncio.StreamReader, sock: ChannelSocket) -> None:

@@ -107,10 +107,10 @@ def _render_lines(lines: list[bytes], options: LogOptions) -> bytes:
     for line in lines:
         try:
             record = parse_record(line)
-        except RecordError:
+            if options.since_ns and record.time_ns < options.since_ns:
+                continue
+        except (RecordError, ValueError):
             continue  # as the kubelet: a malformed line is skipped
-        if options.since_ns and record.time_ns < options.since_ns:
-            continue
         out.append(render(record, options))
     return b"".join(out)
 

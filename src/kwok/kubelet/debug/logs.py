@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncGenerator
 
 from aiohttp import web
 
@@ -28,18 +29,22 @@ async def container_logs(request: web.Request, source: ObjectSource) -> web.Stre
         f = open_log(path)
     except (TargetNotFound, LogFileError) as err:
         return web.Response(status=400, text=str(err))
+    with f:
+        return await _stream(request, stream_log(f, path, options, alive=lambda: _connected(request)))
+
+
+async def _stream(request: web.Request, chunks: AsyncGenerator[bytes, None]) -> web.StreamResponse:
     response = web.StreamResponse(headers={"Content-Type": "text/plain; charset=utf-8"})
     response.enable_chunked_encoding()
-    await response.prepare(request)
-    chunks = stream_log(f, path, options, alive=lambda: True)
     try:
+        await response.prepare(request)
         async for chunk in chunks:
             await response.write(chunk)
+        await response.write_eof()
     except ConnectionResetError:
-        return response  # the client went away (`kubectl logs -f` interrupted)
+        pass  # the client went away (`kubectl logs -f` interrupted)
     finally:
         await chunks.aclose()
-    await response.write_eof()
     return response
 
 

@@ -38,6 +38,8 @@ def go_float(value: float) -> str:
         return "+Inf" if value > 0 else "-Inf"
     if value == 0:
         return "-0" if math.copysign(1.0, value) < 0 else "0"
+    if value.is_integer() and abs(value) < 1e6:
+        return str(int(value))  # the common case (counts, bytes below 1e6), without Decimal
     sign, digit_tuple, exponent = Decimal(repr(float(value))).as_tuple()
     digits = "".join(map(str, digit_tuple)).rstrip("0") or "0"
     assert isinstance(exponent, int)

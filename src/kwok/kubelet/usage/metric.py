@@ -22,6 +22,7 @@ from kwok.kubelet.usage.source import Obj
 log = logging.getLogger("kwok.kubelet.usage")
 
 Variables = dict[str, Any]
+LABEL_CACHE_LIMIT = 200_000
 
 
 class EvaluationError(ValueError):
@@ -46,7 +47,7 @@ class MetricEvaluator:
 
     def __init__(self, usages: ResourceUsages) -> None:
         self.usages = usages
-        self._labels: dict[tuple[Any, ...], str] = {}
+        self._labels: dict[tuple[Any, ...], Labels] = {}
         self._reported: set[str] = set()
 
     def families(self, metrics: Sequence[Mapping[str, Any]], node: Obj, pods: Sequence[Obj]) -> list[Family]:
@@ -63,22 +64,25 @@ class MetricEvaluator:
         return list(out.values())
 
     def _labels_of(self, spec: Mapping[str, Any], variables: Variables) -> Labels:
-        pairs = [(str(label["name"]), self._label(str(label.get("value") or ""), variables))
-                 for label in spec.get("labels") or []]
-        return tuple(sorted(pairs))
-
-    def _label(self, source: str, variables: Variables) -> str:
-        expression = compile_expression(source)
-        key = (source, *_revisions(variables)) if expression.static else None
+        sources = tuple((str(label["name"]), str(label.get("value") or "")) for label in spec.get("labels") or [])
+        if not sources:
+            return ()
+        # Labels that observe only their objects are kept per object revision: on a warm scrape
+        # they cost a dict lookup instead of an evaluation per label.
+        static = all(compile_expression(source).static for _, source in sources)
+        key = (sources, *_revisions(variables)) if static else None
         if key is not None and key in self._labels:
             return self._labels[key]
-        value = self._evaluate(source, variables)
-        text = value if isinstance(value, str) else str(value)
+        labels = tuple(sorted((name, self._label(source, variables)) for name, source in sources))
         if key is not None:
-            if len(self._labels) > 200_000:
+            if len(self._labels) > LABEL_CACHE_LIMIT:
                 self._labels.clear()
-            self._labels[key] = text
-        return text
+            self._labels[key] = labels
+        return labels
+
+    def _label(self, source: str, variables: Variables) -> str:
+        value = self._evaluate(source, variables)
+        return value if isinstance(value, str) else str(value)
 
     def _sample(self, spec: Mapping[str, Any], variables: Variables) -> float | Histogram:
         if spec.get("kind") == "histogram":
@@ -105,7 +109,7 @@ class MetricEvaluator:
 
     def _evaluate(self, source: str, variables: Variables) -> Any:
         try:
-            return compile_expression(source).evaluate(variables, self.usages.context())
+            return compile_expression(source).evaluate(variables, self.usages.context)
         except (ValueError, KeyError, TypeError) as err:
             raise EvaluationError(f"{source!r}: {err}") from None
 

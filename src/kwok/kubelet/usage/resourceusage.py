@@ -30,6 +30,7 @@ RESOURCE_USAGE = Feature(
     "ResourceUsage", "ClusterResourceUsage", "usages", "containers", "usage not found", "no usage found"
 )
 STATIC_CACHE_LIMIT = 200_000
+FORGET_AFTER = dt.timedelta(hours=1)
 
 
 def is_pod(obj: Obj) -> bool:
@@ -51,14 +52,28 @@ class ResourceUsages:
         self._static: dict[tuple[Any, ...], float] = {}
         self._cumulative: dict[tuple[str, ...], tuple[dt.datetime, float]] = {}
         self._reported: set[str] = set()
+        self._pruned: dt.datetime | None = None
+        self.context = self._context()
 
     def begin(self, now: dt.datetime) -> None:
         self.now = now
+        self.context = self._context()
         self._scrape.clear()
         if len(self._static) > STATIC_CACHE_LIMIT:
             self._static.clear()
+        if self._pruned is None:
+            self._pruned = now
+        elif now - self._pruned > FORGET_AFTER:
+            self._prune()
 
-    def context(self) -> CELContext:
+    def _prune(self) -> None:
+        """Forget the accumulators nobody asked for in a while: pods that are gone (or whose node
+        is no longer scraped) would otherwise pile up over a long simulation with pod churn."""
+        horizon = self.now - FORGET_AFTER
+        self._cumulative = {k: v for k, v in self._cumulative.items() if v[0] >= horizon}
+        self._pruned = self.now
+
+    def _context(self) -> CELContext:
         return CELContext(
             now=self.now,
             usage=self.usage,
@@ -83,11 +98,6 @@ class ResourceUsages:
         total = 0.0 if last is None else last[1] + (self.now - last[0]).total_seconds() * current
         self._cumulative[key] = (self.now, total)
         return total
-
-    def forget(self, namespace: str, name: str) -> None:
-        """Drop the accumulators of a deleted pod."""
-        for key in [k for k in self._cumulative if k[1] == namespace and k[2] == name]:
-            del self._cumulative[key]
 
     def container_usage(self, pod: Obj, container: str, resource: str) -> float:
         key = (*_revision(pod), container, resource)
@@ -128,7 +138,7 @@ class ResourceUsages:
         node = self.source.node(str((pod.get("spec") or {}).get("nodeName") or "")) or {}
         variables = {"node": node, "pod": pod, "container": _container(pod, container)}
         try:
-            value = as_float(expression.evaluate(variables, self.context()))
+            value = as_float(expression.evaluate(variables, self.context))
         except (ValueError, TypeError, KeyError) as err:
             self._report(f"usage expression {source!r} on pod {key[0]}/{key[1]}: {err}")
             return 0.0

@@ -1,0 +1,176 @@
+"""StatefulSets and DaemonSets end to end (API server + `kwok control-plane` + a fake kubelet),
+watched with the real `kubectl rollout status` of both kubectl versions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ..e2e.harness import Cluster, create_node, namespace, node, wait_for
+from .conftest import KUBECTLS, kubectl, kubelet_running
+
+
+def statefulset(name: str, replicas: int, image: str = "nginx:1.25") -> dict[str, Any]:
+    return {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": name},
+            "spec": {"replicas": replicas, "serviceName": name, "selector": {"matchLabels": {"app": name}},
+                     "template": {"metadata": {"labels": {"app": name}},
+                                  "spec": {"nodeName": "fake-node", "containers": [{"name": "c", "image": image}]}},
+                     "volumeClaimTemplates": [{"metadata": {"name": "data"},
+                                               "spec": {"accessModes": ["ReadWriteOnce"],
+                                                        "resources": {"requests": {"storage": "1Gi"}}}}]}}
+
+
+def _pods(cluster: Cluster, ns: str) -> dict[str, dict[str, Any]]:
+    return {p["metadata"]["name"]: p for p in cluster.api.items(f"/api/v1/namespaces/{ns}/pods")
+            if not p["metadata"].get("deletionTimestamp")}
+
+
+@pytest.mark.parametrize("binary", KUBECTLS)
+def test_statefulset_rollout_with_kubectl(control_plane: Cluster, binary: str, tmp_path: Path) -> None:
+    api = control_plane.api
+    ns = namespace(api, "sts-" + ("venv" if "venv" in binary else "system"))
+    base = f"/apis/apps/v1/namespaces/{ns}/statefulsets"
+    api.post(base, statefulset("web", 3))
+    # OrderedReady: web-1 does not exist before web-0 is Running and Ready
+    first = wait_for(lambda: _pods(control_plane, ns), 15, what="web-0")
+    assert list(first) == ["web-0"]
+    with kubelet_running(control_plane, ns):
+        done = kubectl(binary, control_plane, tmp_path, "-n", ns, "rollout", "status", "sts/web", "--timeout=40s")
+        assert done.returncode == 0, done.stderr
+        assert "roll out complete: 3 new pods have been updated" in done.stdout
+        pods = _pods(control_plane, ns)
+        assert sorted(pods) == ["web-0", "web-1", "web-2"]
+        labels = pods["web-2"]["metadata"]["labels"]
+        assert labels["statefulset.kubernetes.io/pod-name"] == "web-2" and labels["apps.kubernetes.io/pod-index"] == "2"
+        assert pods["web-2"]["spec"]["hostname"] == "web-2" and pods["web-2"]["spec"]["subdomain"] == "web"
+        claims = sorted(c["metadata"]["name"] for c in api.items(f"/api/v1/namespaces/{ns}/persistentvolumeclaims"))
+        assert claims == ["data-web-0", "data-web-1", "data-web-2"]
+        first_revision = labels["controller-revision-hash"]
+
+        api.patch(f"{base}/web", {"spec": {"template": {"spec": {"containers": [{"name": "c", "image": "nginx:1.26"}]}}}})
+        done = kubectl(binary, control_plane, tmp_path, "-n", ns, "rollout", "status", "sts/web", "--timeout=40s")
+        assert done.returncode == 0, done.stderr
+        status = api.get(f"{base}/web")["status"]
+        assert status["currentRevision"] == status["updateRevision"] != first_revision
+        assert status["updatedReplicas"] == status["readyReplicas"] == 3
+        images = {p["spec"]["containers"][0]["image"] for p in _pods(control_plane, ns).values()}
+        assert images == {"nginx:1.26"}
+
+        api.patch(f"{base}/web", {"spec": {"replicas": 1}})
+        wait_for(lambda: sorted(_pods(control_plane, ns)) == ["web-0"], 20, what="scale down to web-0")
+    # claims outlive the pods (retention policy Retain)
+    assert len(api.items(f"/api/v1/namespaces/{ns}/persistentvolumeclaims")) == 3
+
+
+def test_statefulset_records_controller_revisions(control_plane: Cluster) -> None:
+    """`kubectl rollout history/undo sts` read ControllerRevisions `<set>-<hash>`, one per template."""
+    api = control_plane.api
+    ns = namespace(api, "sts-history")
+    base = f"/apis/apps/v1/namespaces/{ns}/statefulsets"
+    api.post(base, statefulset("db", 1))
+    with kubelet_running(control_plane, ns):
+        wait_for(lambda: (api.get(f"{base}/db").get("status") or {}).get("readyReplicas") == 1, 20, what="db ready")
+        api.patch(f"{base}/db", {"spec": {"template": {"spec": {"containers": [{"name": "c", "image": "nginx:1.26"}]}}}})
+        wait_for(lambda: _pods(control_plane, ns).get("db-0", {}).get("spec", {}).get("containers", [{}])[0]
+                 .get("image") == "nginx:1.26", 20, what="db-0 updated")
+    try:
+        revisions = wait_for(lambda: api.items(f"/apis/apps/v1/namespaces/{ns}/controllerrevisions"), 5,
+                             what="controller revisions")
+    except AssertionError:
+        pytest.xfail("the StatefulSet controller writes no ControllerRevisions yet")
+    assert sorted(r["revision"] for r in revisions) == [1, 2]
+    status = api.get(f"{base}/db")["status"]
+    assert {r["metadata"]["name"] for r in revisions} >= {status["updateRevision"]}
+
+
+def test_parallel_statefulset_creates_all_at_once_and_scales_down_highest_first(control_plane: Cluster) -> None:
+    api = control_plane.api
+    ns = namespace(api, "sts-parallel")
+    body = statefulset("par", 4)
+    body["spec"]["podManagementPolicy"] = "Parallel"
+    del body["spec"]["volumeClaimTemplates"]
+    api.post(f"/apis/apps/v1/namespaces/{ns}/statefulsets", body)
+    # no kubelet: nothing becomes Ready, yet Parallel creates every ordinal
+    pods = wait_for(lambda: len(p := _pods(control_plane, ns)) == 4 and p, 15, what="4 pods without readiness")
+    assert sorted(pods) == ["par-0", "par-1", "par-2", "par-3"]
+    with kubelet_running(control_plane, ns):
+        api.patch(f"/apis/apps/v1/namespaces/{ns}/statefulsets/par", {"spec": {"replicas": 2}})
+        wait_for(lambda: sorted(_pods(control_plane, ns)) == ["par-0", "par-1"], 20, what="par-2 and par-3 gone")
+
+
+def daemonset(name: str, image: str = "nginx:1.25", tolerate_fake: bool = False) -> dict[str, Any]:
+    spec: dict[str, Any] = {"containers": [{"name": "c", "image": image}]}
+    if tolerate_fake:
+        spec["tolerations"] = [{"key": "kwok.x-k8s.io/node", "operator": "Exists", "effect": "NoSchedule"}]
+    return {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": name},
+            "spec": {"selector": {"matchLabels": {"app": name}},
+                     "template": {"metadata": {"labels": {"app": name}}, "spec": spec}}}
+
+
+@pytest.fixture(scope="module")
+def ds_nodes(control_plane: Cluster) -> list[str]:
+    """Two plain nodes, a kwok fake node (tainted as KWOK's docs do) and a cordoned node."""
+    create_node(control_plane.api, node("ds-a"))
+    create_node(control_plane.api, node("ds-b"))
+    create_node(control_plane.api, node("ds-fake", taints=[{"key": "kwok.x-k8s.io/node", "value": "fake",
+                                                           "effect": "NoSchedule"}]))
+    create_node(control_plane.api, node("ds-cordoned", unschedulable=True,
+                                        taints=[{"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"}]))
+    return ["ds-a", "ds-b", "ds-cordoned", "ds-fake"]
+
+
+def _placement(cluster: Cluster, ns: str) -> dict[str, str]:
+    """node -> image of the live daemon pods bound there."""
+    return {p["spec"]["nodeName"]: p["spec"]["containers"][0]["image"] for p in _pods(cluster, ns).values()
+            if p["spec"].get("nodeName")}
+
+
+@pytest.mark.parametrize("binary", KUBECTLS)
+def test_daemonset_places_one_pod_per_eligible_node_and_rolls(control_plane: Cluster, ds_nodes: list[str],
+                                                              binary: str, tmp_path: Path) -> None:
+    api = control_plane.api
+    ns = namespace(api, "ds-" + ("venv" if "venv" in binary else "system"))
+    base = f"/apis/apps/v1/namespaces/{ns}/daemonsets"
+    api.post(base, daemonset("agent"))
+    with kubelet_running(control_plane, ns):
+        done = kubectl(binary, control_plane, tmp_path, "-n", ns, "rollout", "status", "ds/agent", "--timeout=40s")
+        assert done.returncode == 0, done.stderr
+        assert 'daemon set "agent" successfully rolled out' in done.stdout
+        # the cordoned node is tolerated automatically, the fake kwok node is not
+        assert sorted(_placement(control_plane, ns)) == ["ds-a", "ds-b", "ds-cordoned"]
+        pod = next(iter(_pods(control_plane, ns).values()))
+        terms = pod["spec"]["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+        assert terms["nodeSelectorTerms"][0]["matchFields"][0]["key"] == "metadata.name"
+        keys = {t.get("key") for t in pod["spec"]["tolerations"]}
+        assert {"node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable",
+                "node.kubernetes.io/unschedulable", "node.kubernetes.io/disk-pressure"} <= keys
+        status = api.get(f"{base}/agent")["status"]
+        assert status["desiredNumberScheduled"] == status["numberReady"] == status["updatedNumberScheduled"] == 3
+
+        api.patch(f"{base}/agent", {"spec": {"template": {"spec": {"containers": [{"name": "c", "image": "nginx:1.26"}]}}}})
+        done = kubectl(binary, control_plane, tmp_path, "-n", ns, "rollout", "status", "ds/agent", "--timeout=40s")
+        assert done.returncode == 0, done.stderr
+        assert set(_placement(control_plane, ns).values()) == {"nginx:1.26"}
+        assert len(_placement(control_plane, ns)) == 3
+
+        # tolerating the fake taint extends the set to the kwok node
+        api.patch(f"{base}/agent", {"spec": {"template": {"spec": {"tolerations": [
+            {"key": "kwok.x-k8s.io/node", "operator": "Exists", "effect": "NoSchedule"}]}}}})
+        wait_for(lambda: sorted(_placement(control_plane, ns)) == ds_nodes, 20, what="pod on the fake node")
+        listed = kubectl(binary, control_plane, tmp_path, "-n", ns, "get", "ds", "agent", "--no-headers")
+        assert listed.stdout.split()[1:3] == ["4", "4"], listed.stdout  # DESIRED CURRENT
+
+
+def test_daemonset_node_selector_limits_nodes(control_plane: Cluster, ds_nodes: list[str]) -> None:
+    api = control_plane.api
+    ns = namespace(api, "ds-selector")
+    body = daemonset("only-a")
+    body["spec"]["template"]["spec"]["nodeSelector"] = {"kubernetes.io/hostname": "ds-a"}
+    api.post(f"/apis/apps/v1/namespaces/{ns}/daemonsets", body)
+    with kubelet_running(control_plane, ns):
+        wait_for(lambda: _placement(control_plane, ns) == {"ds-a": "nginx:1.25"}, 20, what="pod only on ds-a")
+        status = wait_for(lambda: (s := api.get(f"/apis/apps/v1/namespaces/{ns}/daemonsets/only-a").get("status")
+                                   or {}).get("numberAvailable") == 1 and s, 20, what="available 1")
+    assert status["desiredNumberScheduled"] == 1 and status["numberMisscheduled"] == 0
