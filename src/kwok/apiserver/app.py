@@ -141,7 +141,13 @@ def _version(_server: Server, _request: web.Request) -> web.StreamResponse:
     return json_response(orjson.dumps(VERSION, option=orjson.OPT_INDENT_2))
 
 
-def _ok(_server: Server, _request: web.Request) -> web.StreamResponse:
+def _ok(server: Server, _request: web.Request) -> web.StreamResponse:
+    """healthz/livez/readyz: `ok`, or 500 with the failing check while storage writes fail."""
+    if server.store.failure:
+        log.warning("health check: storage failing: %s", server.store.failure)
+        response = _text("[+]ping ok\n[-]etcd failed: reason withheld\nhealthz check failed\n")
+        response.set_status(500)
+        return response
     return _text("ok")
 
 

@@ -40,9 +40,9 @@ class ActionRunner:
         self._problems = LogOnce(log)
         self._event_tasks: set[asyncio.Task[None]] = set()
 
-    async def run(self, res: Resource, api_group: str, kind: str, job: Job, typed: bool) -> dict[str, Any] | None:
-        """Run job.actions from job.step; returns the object to re-evaluate (immediateNextStage)."""
-        current = job.obj
+    async def run(self, res: Resource, api_group: str, kind: str, job: Job, obj: dict[str, Any]) -> dict[str, Any] | None:
+        """Run job.actions on `obj` from job.step; returns the object to re-evaluate (immediateNextStage)."""
+        current = obj
         latest: dict[str, Any] | None = None
         deleted = False
         assert job.actions is not None

@@ -68,6 +68,8 @@ class PodController:
             runner=runner,
             metrics=metrics,
             typed=True,
+            pack=compact,
+            unpack=expand,
         )
         self.network = PodNetwork(options.cidr, options.node_ip, nodes.get)
         self._ip_funcs = self.network.template_funcs()

@@ -159,8 +159,10 @@ def test_daemonset_places_one_pod_per_eligible_node_and_rolls(control_plane: Clu
         api.patch(f"{base}/agent", {"spec": {"template": {"spec": {"tolerations": [
             {"key": "kwok.x-k8s.io/node", "operator": "Exists", "effect": "NoSchedule"}]}}}})
         wait_for(lambda: sorted(_placement(control_plane, ns)) == ds_nodes, 20, what="pod on the fake node")
-        listed = kubectl(binary, control_plane, tmp_path, "-n", ns, "get", "ds", "agent", "--no-headers")
-        assert listed.stdout.split()[1:3] == ["4", "4"], listed.stdout  # DESIRED CURRENT
+        def listed() -> list[str] | None:
+            row = kubectl(binary, control_plane, tmp_path, "-n", ns, "get", "ds", "agent", "--no-headers").stdout.split()
+            return row if row[1:6] == ["4", "4", "4", "4", "4"] else None
+        wait_for(listed, 15, what="DESIRED CURRENT READY UP-TO-DATE AVAILABLE all 4")
 
 
 def test_daemonset_node_selector_limits_nodes(control_plane: Cluster, ds_nodes: list[str]) -> None:

@@ -51,6 +51,7 @@ class Store:
         self._history: deque[Event] = deque()
         self._pending: deque[Event] = deque()
         self._watchers: dict[str, set[Watcher]] = {}
+        self.failure = ""                # why the last durable write failed ("" while healthy)
 
     # ----------------------------------------------------------------- loading
     def load(self, fields_of: Callable[[str], FieldsOf]) -> int:
@@ -167,12 +168,27 @@ class Store:
     async def _durable(self, event: Event, puts: list[Entry], deletes: list[Entry]) -> None:
         try:
             await self.backend.commit(event.rv, [(e.key, e.rv, e.data) for e in puts], [e.key for e in deletes])
-        except BaseException:
-            # not durable: never announce it, and do not hold back the writes queued after it
+        except BaseException as exc:
+            # not durable: undo it, never announce it, and do not hold back the writes queued after it
             self._pending.remove(event)
+            self._undo(event)
+            self.failure = f"{type(exc).__name__}: {exc}"
             self._publish_through(self.published_rv)
             raise
+        self.failure = ""
         self._publish_through(event.rv)
+
+    def _undo(self, event: Event) -> None:
+        """Put back what a failed write replaced, unless a later write changed the object again."""
+        entry = event.entry
+        current = self.get(entry.resource, entry.namespace, entry.name)
+        if event.type == "DELETED":
+            if current is None and event.old is not None:
+                self._put(event.old)
+        elif current is entry:
+            self._remove(entry)
+            if event.old is not None:
+                self._put(event.old)
 
     def _publish_through(self, rv: int) -> None:
         """Publish every pending event up to rv: durable writes complete in revision order."""
