@@ -12,6 +12,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from kwok.apiserver import watch
 from kwok.apiserver.app import Server, build_app
 from kwok.apiserver.catalog import Catalog
+from kwok.apiserver.registry import AdmissionPlugin
 from kwok.apiserver.storage import Store
 
 CM = "/api/v1/namespaces/default/configmaps"
@@ -76,3 +77,34 @@ def test_list_exact_resource_version_shows_the_past() -> None:
     assert [(i["metadata"]["name"], i["data"]) for i in past["items"]] == [("a", {"v": "1"})]
     assert past["metadata"]["resourceVersion"] == "1"
     assert code == 400 and "resourceVersionMatch" in status["message"]
+
+
+class SlowAdmission(AdmissionPlugin):
+    """Lets concurrent writes interleave, as a plugin doing real I/O would."""
+
+    async def admit(self, req: Any, lookup: Any) -> None:
+        await asyncio.sleep(0.01)
+
+
+def test_concurrent_patches_without_resource_version_all_apply() -> None:
+    async def scenario() -> tuple[list[int], dict[str, str]]:
+        server = Server(Store(), Catalog.builtin(), [SlowAdmission()])
+        client = TestClient(TestServer(build_app(server)))
+        await client.start_server()
+        try:
+            await client.post(CM, json={"metadata": {"name": "hot"}})
+
+            async def patch(i: int) -> int:
+                resp = await client.patch(f"{CM}/hot", data=json.dumps({"data": {f"k{i}": "v"}}).encode(),
+                                          headers={"Content-Type": "application/merge-patch+json"})
+                return resp.status
+
+            codes = await asyncio.gather(*(patch(i) for i in range(4)))
+            final = await (await client.get(f"{CM}/hot")).json()
+            return list(codes), final["data"]
+        finally:
+            await client.close()
+
+    codes, data = asyncio.run(scenario())
+    assert codes == [200] * 4
+    assert data == {f"k{i}": "v" for i in range(4)}

@@ -169,3 +169,29 @@ def test_a_failing_watcher_is_dropped_without_failing_the_write() -> None:
         assert store.watcher_count() == 1
 
     run(scenario())
+
+
+class FailingBackend(SlowBackend):
+    async def commit(self, rv: int, puts: list[tuple[str, int, bytes]], deletes: list[str]) -> None:
+        raise OSError("disk full")
+
+
+def test_a_write_that_cannot_be_made_durable_is_undone() -> None:
+    async def scenario() -> None:
+        store = Store()
+        await store.create(R, cm("a", v="1"), {})
+        store.backend = FailingBackend()
+        recorder = Recorder()
+        store.watch(R, store.rv, recorder)
+        with pytest.raises(OSError):
+            await store.update(R, cm("a", v="2"), {}, None)
+        with pytest.raises(OSError):
+            await store.create(R, cm("b"), {})
+        with pytest.raises(OSError):
+            await store.delete(R, "default", "a", None)
+        entry = store.get(R, "default", "a")
+        assert entry is not None and b'"v":"1"' in entry.data
+        assert store.get(R, "default", "b") is None
+        assert recorder.events == [] and store.failure == "OSError: disk full"
+
+    run(scenario())

@@ -28,6 +28,13 @@ from kwok.apiserver.versions import Rewrite, rewriter
 from kwok.apiserver.watch import serve_watch, table_encoder
 
 Obj = dict[str, Any]
+_PATCH_ATTEMPTS = 5
+
+
+class _Retry(Exception):
+    """A patch met a concurrent write: apply it again to the fresh object."""
+
+
 WARNINGS = web.RequestKey("warnings", list)   # texts of `Warning: 299 - "..."` reply headers
 JSON_HEADERS = {"Content-Type": "application/json", "Cache-Control": "no-cache, private"}
 
@@ -184,25 +191,56 @@ class ResourceHandlers:
         content_type = bodies.media_type(request)
         patching.check_type(content_type, served.custom)
         patch = patching.parse(content_type, await bodies.read_body(request))
-        namespace = target.namespace or ""
         if content_type == patching.APPLY:
-            return await self._apply(request, served, target, ctx, patch, subresource)
-        current = self.flow.get(served, namespace, target.name)
-        patched = patching.apply_patch(content_type, patch, current, served.info)
-        if not isinstance(patched, dict):
-            raise errors.bad_request("patched object is not a JSON object")
-        bodies.check_type(patched, served.info.group, served.info.version, served.info.kind)
-        _check_fields(request, served, patched)
-        rv = (patch.get("metadata") or {}).get("resourceVersion") if isinstance(patch, dict) else None
-        meta = patched.setdefault("metadata", {})
-        meta["resourceVersion"] = rv or current["metadata"].get("resourceVersion")
-        meta["name"] = target.name
-        result, _ = await self.flow.update(served, namespace, target.name, patched, ctx, subresource=subresource,
-                                           old=current)
+            self._check_apply(request, served, target, ctx, patch)
+        for attempt in range(_PATCH_ATTEMPTS):
+            # as GuaranteedUpdate does: a patch that names no resourceVersion is re-applied to the fresh
+            # object when a concurrent write got in between (only a stale pinned version is a conflict)
+            try:
+                return await self._patch_once(request, served, target, ctx, subresource, content_type, patch)
+            except _Retry:
+                if attempt == _PATCH_ATTEMPTS - 1:
+                    raise errors.conflict(served.info.plural, target.name, served.info.group) from None
+        raise AssertionError("unreachable")
+
+    async def _patch_once(self, request: web.Request, served: Served, target: Target, ctx: RequestContext,
+                          subresource: str, content_type: str, patch: Any) -> web.StreamResponse:
+        namespace = target.namespace or ""
+        entry = self.store.get(served.key, namespace, target.name)
+        current = orjson.loads(entry.data) if entry else None
+        if content_type == patching.APPLY:
+            force = request.query.get("force") in ("true", "1")
+            assert ctx.field_manager is not None
+            patched = patching.apply_configuration(current, patch, ctx.field_manager, force, served.info, ctx.now)
+            ctx.extra["applied"] = True
+        elif current is None:
+            raise errors.not_found(served.info.plural, target.name, served.info.group)
+        else:
+            patched = patching.apply_patch(content_type, patch, current, served.info)
+            if not isinstance(patched, dict):
+                raise errors.bad_request("patched object is not a JSON object")
+            bodies.check_type(patched, served.info.group, served.info.version, served.info.kind)
+            _check_fields(request, served, patched)
+        patched.setdefault("metadata", {})["name"] = target.name
+        if current is None:
+            return json_response(orjson.dumps(await self.flow.create(served, patched, ctx)), 201)
+        pinned = patched["metadata"].get("resourceVersion") not in (None, current["metadata"]["resourceVersion"])
+        try:
+            result, _ = await self.flow.update(served, namespace, target.name, patched, ctx,
+                                               subresource=subresource, old=current)
+        except errors.ApiError as exc:
+            if exc.code == 409 and exc.reason == "Conflict" and not pinned and self._changed(served, entry):
+                raise _Retry from None
+            raise
         return json_response(orjson.dumps(result))
 
-    async def _apply(self, request: web.Request, served: Served, target: Target, ctx: RequestContext,
-                     patch: Any, subresource: str) -> web.StreamResponse:
+    def _changed(self, served: Served, entry: Any) -> bool:
+        """Whether the object moved on since `entry` was read (then a conflict is ours, not the client's)."""
+        now = self.store.get(served.key, entry.namespace, entry.name)
+        return now is None or now.rv != entry.rv
+
+    def _check_apply(self, request: web.Request, served: Served, target: Target, ctx: RequestContext,
+                     patch: Any) -> None:
         if not ctx.field_manager:
             raise errors.bad_request("PATCH, application/apply-patch+yaml requires fieldManager to be set")
         if not isinstance(patch, dict):
@@ -213,19 +251,6 @@ class ResourceHandlers:
             raise errors.bad_request(f"the name of the object ({name}) does not match the name on the URL "
                                      f"({target.name})")
         _check_fields(request, served, patch)
-        namespace = target.namespace or ""
-        force = request.query.get("force") in ("true", "1")
-        entry = self.store.get(served.key, namespace, target.name)
-        current = orjson.loads(entry.data) if entry else None
-        merged = patching.apply_configuration(current, patch, ctx.field_manager, force, served.info, ctx.now)
-        merged.setdefault("metadata", {})["name"] = target.name
-        ctx.extra["applied"] = True
-        if current is None:
-            result = await self.flow.create(served, merged, ctx)
-            return json_response(orjson.dumps(result), 201)
-        result, _ = await self.flow.update(served, namespace, target.name, merged, ctx, subresource=subresource,
-                                           old=current)
-        return json_response(orjson.dumps(result))
 
     async def _delete(self, request: web.Request, served: Served, target: Target,
                       ctx: RequestContext) -> web.StreamResponse:

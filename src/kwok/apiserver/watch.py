@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import itertools
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import orjson
@@ -27,6 +28,7 @@ Obj = dict[str, Any]
 MIN_REQUEST_TIMEOUT = 1800          # a watch without timeoutSeconds ends after 1-2x this (as the real server)
 BOOKMARK_INTERVAL = 60.0
 TOO_LARGE_WAIT = 3.0
+INITIAL_BATCH = 500                 # synthetic ADDED lines per write
 MAX_BUFFERED = 100_000              # a client this far behind is cut off; it re-lists and re-watches
 TableEncoder = Callable[[str, bytes], bytes]
 
@@ -41,6 +43,7 @@ class HttpWatcher:
         self.wake = asyncio.Event()
         self.overflow = False
         self.closed = False
+        self.head: Iterator[bytes] | None = None     # initial events, written before anything buffered
         self._plain = not flt.selects and flt.namespace is None and table is None
 
     def deliver(self, event: Event) -> None:
@@ -120,14 +123,15 @@ async def serve_watch(request: web.Request, store: Store, served: Served, flt: F
                                                   "message": "Forbidden: sendInitialEvents requires setting "
                                                              "allowWatchBookmarks to true"}], "meta.k8s.io")
     watcher = HttpWatcher(flt, table)
-    frames: list[bytes] = []
     expired: errors.ApiError | None = None
     synthetic = initial_events or rv_text in ("", "0")
     since = store.rv if synthetic else _parse_since(rv_text)
     await _wait_for_revision(store, since)
     if synthetic:
+        # the current objects, encoded lazily by the pump: a watch of 100,000 pods from "now"
+        # must not build all its ADDED lines up front
         _rv, entries = store.list_entries(served.key, flt.namespace)
-        frames = [watcher.initial(e) for e in entries if flt.matches(e)]
+        watcher.head = _initial_frames(watcher, list(entries), served, since, initial_events)
     try:
         replay = store.watch(served.key, since, watcher)
     except Expired as exc:
@@ -135,9 +139,6 @@ async def serve_watch(request: web.Request, store: Store, served: Served, flt: F
         replay = []
     for event in replay:
         watcher.deliver(event)
-    if initial_events:
-        watcher.buffer.insert(0, _bookmark(served, since, initial_end=True))
-    watcher.buffer[:0] = frames
     watcher.wake.set()
     response = web.StreamResponse(headers={"Content-Type": "application/json", "Cache-Control": "no-cache, private"})
     response.enable_chunked_encoding()
@@ -171,6 +172,16 @@ async def _wait_for_revision(store: Store, rv: int) -> None:
         await asyncio.sleep(0.05)
 
 
+def _initial_frames(watcher: HttpWatcher, entries: list[Entry], served: Served, rv: int,
+                    end_bookmark: bool) -> Iterator[bytes]:
+    """Synthetic ADDED lines for the objects that exist, then (sendInitialEvents) the end bookmark."""
+    for entry in entries:
+        if watcher.filter.matches(entry):
+            yield watcher.initial(entry)
+    if end_bookmark:
+        yield _bookmark(served, rv, initial_end=True)
+
+
 def _parse_since(text: str) -> int:
     try:
         return int(text)
@@ -189,6 +200,12 @@ async def _pump(request: web.Request, response: web.StreamResponse, store: Store
         now = loop.time()
         if now >= deadline or watcher.overflow or transport is None or transport.is_closing():
             return
+        if watcher.head is not None:
+            chunk = b"".join(itertools.islice(watcher.head, INITIAL_BATCH))
+            if chunk:
+                await response.write(chunk)
+                continue
+            watcher.head = None
         if watcher.buffer:
             chunk = b"".join(watcher.buffer)
             watcher.buffer.clear()

@@ -185,7 +185,7 @@ def _ensure_kwok_documents(cfg: cfgmod.ClusterConfig) -> None:
     kinds = {d.get("kind") for d in cfg.documents}
     if "Stage" in kinds or "Stage" in cfg.options["enableCRDs"]:
         return
-    from kwok.engine import default_stages
+    from kwok.engine.stagesets import default_stages
 
     lease = int(cfg.options["nodeLeaseDurationSeconds"]) > 0
     cfg.documents.extend(default_stages(["node-fast", "pod-fast"], lease=lease,

@@ -12,7 +12,7 @@ from typing import Any
 
 from kwok.ctl import components as comps
 from kwok.ctl import config as cfgmod
-from kwok.ctl import kubeconfig, pki, ports, probe
+from kwok.ctl import kubeconfig, ports, probe
 from kwok.ctl.paths import ClusterPaths
 from kwok.ctl.runtime import process
 
@@ -118,6 +118,8 @@ class Cluster:
         self.paths.root.mkdir(parents=True, exist_ok=True)
         self.paths.data.mkdir(exist_ok=True)
         if cfg.options["securePort"]:
+            from kwok.ctl import pki   # cryptography costs ~50 ms of import; only create needs it
+
             pki.write_pki(self.paths.pki, tuple(cfg.options["kubeApiserverCertSANs"]))
         cfgmod.save(self.paths.config, cfg)
         kubeconfig.write(self.paths.kubeconfig, self._user_kubeconfig(cfg))

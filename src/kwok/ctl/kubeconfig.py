@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from kwok.ctl.pki import PKIPaths
+from kwok.ctl.paths import PKIPaths
 
 Config = dict[str, Any]
 

@@ -6,7 +6,26 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from kwok.ctl.pki import PKIPaths
+
+@dataclass(frozen=True)
+class PKIPaths:
+    dir: Path
+
+    @property
+    def ca_crt(self) -> Path:
+        return self.dir / "ca.crt"
+
+    @property
+    def ca_key(self) -> Path:
+        return self.dir / "ca.key"
+
+    @property
+    def admin_crt(self) -> Path:
+        return self.dir / "admin.crt"
+
+    @property
+    def admin_key(self) -> Path:
+        return self.dir / "admin.key"
 
 
 def workdir() -> Path:

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
-from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from kwok.ctl.paths import PKIPaths
 
 SANS_DNS = (
     "kubernetes",
@@ -26,27 +27,6 @@ SANS_DNS = (
 )
 SANS_IP = ("127.0.0.1", "::1")
 TEN_YEARS = datetime.timedelta(days=3650)
-
-
-@dataclass(frozen=True)
-class PKIPaths:
-    dir: Path
-
-    @property
-    def ca_crt(self) -> Path:
-        return self.dir / "ca.crt"
-
-    @property
-    def ca_key(self) -> Path:
-        return self.dir / "ca.key"
-
-    @property
-    def admin_crt(self) -> Path:
-        return self.dir / "admin.crt"
-
-    @property
-    def admin_key(self) -> Path:
-        return self.dir / "admin.key"
 
 
 def _name(cn: str, org: str | None = None) -> x509.Name:

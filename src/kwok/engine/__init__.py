@@ -66,15 +66,60 @@ Stage test: `kwok.engine.stagetest.run_stage_test(stage_set, obj, now, stage_tes
 
 from __future__ import annotations
 
-from kwok.engine.celexpr import CELContext, CELError, CELProgram
-from kwok.engine.config import ConfigError, Documents, load_documents
-from kwok.engine.gotemplate import GoTemplate, TemplateError
-from kwok.engine.ipam import IPPool, IPPoolExhausted, PodNetwork, add_cidr, add_ip
-from kwok.engine.lifecycle import Candidate, Lifecycle, StageSet
-from kwok.engine.stage import Stage, StageError
-from kwok.engine.stagesets import STAGE_SET_NAMES, default_stages
-from kwok.engine.steps import PATCH_TYPES, Action, StepError
-from kwok.engine.templatefuncs import environment_funcs, scale_funcs, stub_funcs
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kwok.engine.celexpr import CELContext, CELError, CELProgram
+    from kwok.engine.config import ConfigError, Documents, load_documents
+    from kwok.engine.gotemplate import GoTemplate, TemplateError
+    from kwok.engine.ipam import IPPool, IPPoolExhausted, PodNetwork, add_cidr, add_ip
+    from kwok.engine.lifecycle import Candidate, Lifecycle, StageSet
+    from kwok.engine.stage import Stage, StageError
+    from kwok.engine.stagesets import STAGE_SET_NAMES, default_stages
+    from kwok.engine.steps import PATCH_TYPES, Action, StepError
+    from kwok.engine.templatefuncs import environment_funcs, scale_funcs, stub_funcs
+
+# Imported on first use: kwokctl reads only the default stage sets, and importing the template,
+# jq and CEL machinery would cost it most of its start-up budget.
+_EXPORTS = {
+    "CELContext": "kwok.engine.celexpr",
+    "CELError": "kwok.engine.celexpr",
+    "CELProgram": "kwok.engine.celexpr",
+    "ConfigError": "kwok.engine.config",
+    "Documents": "kwok.engine.config",
+    "load_documents": "kwok.engine.config",
+    "GoTemplate": "kwok.engine.gotemplate",
+    "TemplateError": "kwok.engine.gotemplate",
+    "IPPool": "kwok.engine.ipam",
+    "IPPoolExhausted": "kwok.engine.ipam",
+    "PodNetwork": "kwok.engine.ipam",
+    "add_cidr": "kwok.engine.ipam",
+    "add_ip": "kwok.engine.ipam",
+    "Candidate": "kwok.engine.lifecycle",
+    "Lifecycle": "kwok.engine.lifecycle",
+    "StageSet": "kwok.engine.lifecycle",
+    "Stage": "kwok.engine.stage",
+    "StageError": "kwok.engine.stage",
+    "STAGE_SET_NAMES": "kwok.engine.stagesets",
+    "default_stages": "kwok.engine.stagesets",
+    "PATCH_TYPES": "kwok.engine.steps",
+    "Action": "kwok.engine.steps",
+    "StepError": "kwok.engine.steps",
+    "environment_funcs": "kwok.engine.templatefuncs",
+    "scale_funcs": "kwok.engine.templatefuncs",
+    "stub_funcs": "kwok.engine.templatefuncs",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "PATCH_TYPES",

@@ -63,8 +63,8 @@ def test_job_fails_after_backoff_limit(control_plane: Cluster) -> None:
     assert done["status"]["failed"] == 1
 
 
-def test_silent_node_becomes_unknown_tainted_and_pods_evicted(control_plane: Cluster) -> None:
-    api = control_plane.api
+def test_silent_node_becomes_unknown_tainted_and_pods_evicted(fast_node_monitor: Cluster) -> None:
+    api = fast_node_monitor.api
     ns = namespace(api, "evict")
     create_node(api, node("silent-node"))
     tolerations = [{"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute",

@@ -46,3 +46,16 @@ def test_only_one_scheduler_leads_and_a_standby_takes_over(cluster: Cluster) -> 
     lease = cluster.api.get(LEASE)["spec"]
     assert lease["leaseTransitions"] >= 1 and lease["leaseDurationSeconds"] == 4
     assert second.stop() == 0
+
+
+def test_kwok_entry_point_lazily_offers_the_control_plane_commands() -> None:
+    from tests.conftest import command
+
+    for name, flag in (("scheduler", "--leader-elect"), ("controller-manager", "--node-monitor-grace-period"),
+                       ("control-plane", "--disable-scheduler")):
+        result = subprocess.run([command("kwok"), name, "--help"], capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+        assert flag in result.stdout
+    accepted = subprocess.run([command("kwok"), "controller-manager", "--concurrent-deployment-syncs=10",
+                               "--kube-api-qps=5000", "--controllers=bogus"], capture_output=True, text=True, timeout=60)
+    assert '"bogus" is not in the list of known controllers' in accepted.stderr  # other flags parsed fine

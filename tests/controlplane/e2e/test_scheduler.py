@@ -82,3 +82,18 @@ def test_high_priority_pod_preempts_lower_priority(control_plane: Cluster) -> No
     assert high["status"].get("nominatedNodeName") == "preempt-node" or high["spec"].get("nodeName") == "preempt-node"
     preempted = wait_for(lambda: [e for e in api.items(f"/api/v1/namespaces/{ns}/events") if e["reason"] == "Preempted"])
     assert preempted[0]["message"] == f"Preempted by pod {high['metadata']['uid']} on node preempt-node"
+
+
+def test_metrics_and_readyz(control_plane: Cluster) -> None:
+    import re
+    import urllib.request
+
+    log = control_plane.components[0].output()
+    port = int(re.search(r"serving healthz and metrics on [\d.]+:(\d+)", log).group(1))  # type: ignore[union-attr]
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as resp:
+        assert resp.read() == b"ok"
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as resp:
+        text = resp.read().decode()
+    scheduled = re.search(r'scheduler_schedule_attempts_total\{profile="default-scheduler",result="scheduled"\} (\S+)',
+                          text)
+    assert scheduled and float(scheduled.group(1)) >= 1

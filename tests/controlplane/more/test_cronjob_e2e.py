@@ -100,3 +100,13 @@ def test_invalid_time_zone_is_refused_or_reported(control_plane: Cluster) -> Non
     events = wait_for(lambda: [e for e in control_plane.api.items(f"/api/v1/namespaces/{ns}/events")
                                if e["reason"] in ("UnknownTimeZone", "UnparseableSchedule", "InvalidSchedule")], 10)
     assert events[0]["type"] == "Warning"
+
+
+def test_time_zone_shifts_the_schedule(control_plane: Cluster) -> None:
+    """Hourly at minute 0 in Asia/Kolkata (UTC+5:30) is minute 30 of each UTC hour."""
+    ns = namespace(control_plane.api, "cron-zone")
+    create_cronjob(control_plane, ns, "india", 0, schedule="0 * * * *", timeZone="Asia/Kolkata")
+    now = time.time()
+    miss_a_run(control_plane, ns, "india", now - 3700)
+    latest = (int(now) - 1800) // 3600 * 3600 + 1800  # the last hh:30 UTC at or before now
+    wait_for(lambda: job_names(control_plane, ns) == [f"india-{latest // 60}"], 10, what="the hh:30 UTC run")

@@ -10,6 +10,7 @@ import socket
 import struct
 import subprocess
 import termios
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -31,8 +32,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def debug_config(log_file: Path) -> str:
+def debug_config(log_file: Path, echo_port: int = 0) -> str:
     objects = [
+        {"apiVersion": "kwok.x-k8s.io/v1alpha1", "kind": "ClusterPortForward", "metadata": {"name": "all-ports"},
+         "spec": {"forwards": [{"ports": [80], "target": {"address": "127.0.0.1", "port": echo_port}},
+                               {"ports": [8080], "command": ["sed", "-u", "s/^/sed:/"]}]}},
         {"apiVersion": "kwok.x-k8s.io/v1alpha1", "kind": "ClusterLogs", "metadata": {"name": "all-logs"},
          "spec": {"logs": [{"logsFile": str(log_file)}]}},
         {"apiVersion": "kwok.x-k8s.io/v1alpha1", "kind": "ClusterAttach", "metadata": {"name": "all-attach"},
@@ -51,10 +55,14 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Cluster,
     log_file = workdir / "web.log"
     log_file.write_text(f"{NOW} stdout F first line\n{NOW} stderr F second line\n")
     c = Cluster(workdir)
+    echo = socket.socket()
     try:
+        echo.bind(("127.0.0.1", 0))
+        echo.listen()
+        threading.Thread(target=_echo, args=(echo,), daemon=True).start()
         port = free_port()
         c.kwok("--manage-all-nodes", "--node-ip=127.0.0.1", f"--node-port={port}",
-               config=debug_config(log_file))
+               config=debug_config(log_file, echo.getsockname()[1]))
         node = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "kwok-node"}}
         pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web", "namespace": "default",
                "annotations": {"kwok.x-k8s.io/usage-memory": "300Mi"}},
@@ -65,6 +73,18 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Cluster,
         yield c, log_file, port
     finally:
         c.close()
+        echo.close()
+
+
+def _echo(server: socket.socket) -> None:
+    """A TCP service the forwarded pod port leads to: answers `echo:<what it received>`."""
+    while True:
+        try:
+            conn, _ = server.accept()
+        except OSError:
+            return
+        with conn:
+            conn.sendall(b"echo:" + conn.recv(100))
 
 
 @pytest.mark.parametrize("kubectl", KUBECTLS)
@@ -179,3 +199,43 @@ def test_exec_with_a_terminal(cluster: tuple[Cluster, Path, int]) -> None:
         os.close(master)
         os.close(slave)
     assert b"30 100\r\n" in out and b"tty-ok" in out, (proc.returncode, out)
+
+
+def _exchange(port: int, payload: bytes, half_close: bool = False) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+        conn.sendall(payload)
+        if half_close:
+            conn.shutdown(socket.SHUT_WR)
+        out = b""
+        while data := conn.recv(4096):
+            out += data
+            if not half_close and out.endswith(b"\n"):
+                break
+        return out
+
+
+@pytest.mark.parametrize("kubectl", KUBECTLS)
+def test_port_forward_reaches_the_configured_target_and_command(
+    cluster: tuple[Cluster, Path, int], kubectl: str
+) -> None:
+    c, _, _ = cluster
+    cmd = [kubectl, f"--cache-dir={c.cache}", "-s", c.url, "port-forward", "pod/web", ":80", ":8080", ":81"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        local = {}
+        for _ in range(6):  # "Forwarding from 127.0.0.1:40123 -> 80" (and from [::1])
+            line = proc.stdout.readline()
+            if "127.0.0.1:" in line:
+                local[int(line.rsplit("-> ", 1)[1])] = int(line.split("127.0.0.1:", 1)[1].split(" ", 1)[0])
+            if len(local) == 3:
+                break
+        assert _exchange(local[80], b"first") == b"echo:first"
+        assert _exchange(local[80], b"second") == b"echo:second"  # one tunnel, many connections
+        assert _exchange(local[8080], b"to a command\n", half_close=True) == b"sed:to a command\n"
+        assert _exchange(local[81], b"x", half_close=True) == b""  # no forward for port 81
+    finally:
+        proc.kill()
+        _, err = proc.communicate(timeout=5)
+    # kubectl (wording varies by version) reports what kwok wrote on the error stream:
+    assert "error forwarding port 81 to pod default/web: no forward found for port 81 in pod" in err

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import struct
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -12,6 +13,7 @@ from urllib.parse import urlencode
 
 import aiohttp
 import orjson
+import pytest
 import uvloop
 from aiohttp import web
 
@@ -197,3 +199,13 @@ def test_port_forward_tunnels_to_the_target_and_runs_commands() -> None:
     assert out[1] == prefix[0]
     assert out[2] == prefix[1] + b"cmd:line\n"
     assert out[4] == prefix[2]  # port 9 goes to the default target too
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="switching user needs root, as for KWOK")
+def test_exec_runs_as_the_configured_user_and_group() -> None:
+    async def run(session: aiohttp.ClientSession, base: str) -> dict[int, bytes]:
+        return await exec_output(session, f"{base}/exec/default/web/app?{query('id', '-u', stdout='1')}")
+
+    out = serve(exec_objects(workDir="/", securityContext={"runAsUser": 65534, "runAsGroup": 65534}), run)
+    assert out[1] == b"65534\n", out
+    assert orjson.loads(out[3])["status"] == "Success"

@@ -88,6 +88,10 @@ class GarbageCollector(Controller):
         self.graph[uid] = node
         for ref in node.owners:
             self.dependents.setdefault(ref.get("uid", ""), set()).add(uid)
+        unchanged = (previous is not None and previous.owners == node.owners
+                     and previous.finalizers == node.finalizers and previous.deleting == node.deleting)
+        if unchanged:
+            return  # a status update: nothing the collector decides on changed
         if node.owners or (node.deleting and (FOREGROUND in node.finalizers or ORPHAN in node.finalizers)):
             self.queue.add(uid)
         if node.deleting:

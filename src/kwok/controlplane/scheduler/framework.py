@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import orjson
 
 from kwok.controlplane.resources import PODS
-from kwok.controlplane.scheduler import interpod, scores, spread
+from kwok.controlplane.scheduler import interpod, scores, spread, volumes
 from kwok.controlplane.scheduler.filters import DEFAULT_FILTERS
 from kwok.controlplane.scheduler.nodeinfo import NodeInfo, Snapshot
 from kwok.controlplane.scheduler.podinfo import PodInfo
@@ -42,6 +42,7 @@ class CycleState:
     nominated: dict[str, list[PodInfo]] = field(default_factory=dict)
     affinity: interpod.AffinityState | None = None
     spread: spread.SpreadState | None = None
+    volumes: volumes.VolumeState | None = None
 
     def nominated_extra(self, pod: PodInfo, node: NodeInfo) -> dict[str, int] | None:
         """Resources of pods nominated to `node` that outrank `pod`: they keep their place."""
@@ -78,6 +79,10 @@ def run_filters(pod: PodInfo, node: NodeInfo, state: CycleState) -> Status | Non
         status = check(pod, node, state)
         if status is not None:
             return status
+    if state.volumes is not None:
+        status = volumes.filter_node(state.volumes, node)
+        if status is not None:
+            return status
     if state.spread is not None:
         status = spread.filter_node(pod, node, state.spread)
         if status is not None:
@@ -105,7 +110,7 @@ def batch_signature(pod: PodInfo, snapshot: Snapshot) -> bytes | None:
     if (pod.has_affinity_terms or pod.host_ports or spec.get("topologySpreadConstraints")
             or snapshot.pods_with_affinity or snapshot.prefer_no_schedule_nodes
             or (spec.get("affinity") or {}).get("nodeAffinity", {}).get("preferredDuringSchedulingIgnoredDuringExecution")
-            or (pod.pod.get("status") or {}).get("nominatedNodeName")):
+            or (pod.pod.get("status") or {}).get("nominatedNodeName") or volumes.claim_names(pod)):
         return None
     return orjson.dumps([sorted(pod.requests.items()), pod.nonzero_cpu, pod.nonzero_memory, pod.priority,
                          spec.get("nodeSelector"), spec.get("affinity"), spec.get("tolerations")],
@@ -123,6 +128,7 @@ class Algorithm:
         self.next_start = 0
         self.batching = batching
         self._batch: Batch | None = None
+        self.volumes = volumes.VolumeCatalog()
 
     def assume(self, pod: PodInfo, node: str) -> None:
         """Place `pod` on `node` in the snapshot (before the binding is confirmed)."""
@@ -161,6 +167,9 @@ class Algorithm:
 
     def pre_filter(self, pod: PodInfo, nominated: dict[str, list[PodInfo]]) -> CycleState:
         state = CycleState(nominated=nominated)
+        if volumes.claim_names(pod):
+            volume_state = volumes.pre_filter(pod, self.volumes)
+            state.volumes = volume_state if isinstance(volume_state, volumes.VolumeState) else None
         state.spread = spread.pre_filter(pod, self.snapshot)
         if interpod.needed(pod, self.snapshot):
             state.affinity = interpod.pre_filter(pod, self.snapshot)
@@ -173,6 +182,9 @@ class Algorithm:
         batched = self._batched(pod, nominated or {})
         if batched is not None:
             return batched
+        volume_state = volumes.pre_filter(pod, self.volumes) if volumes.claim_names(pod) else None
+        if isinstance(volume_state, str):
+            return FitError(pod, len(order), {}, pre_filter_msg=volume_state)
         state = self.pre_filter(pod, nominated or {})
         nominated_node: str = (pod.pod.get("status") or {}).get("nominatedNodeName") or ""
         if nominated_node in self.snapshot.nodes:

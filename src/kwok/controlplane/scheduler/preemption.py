@@ -112,6 +112,9 @@ def _invert(timestamp: str) -> str:
 
 def preempt(pod: PodInfo, snapshot: Snapshot, state: CycleState, fit_error: FitError,
             violates_pdb: PdbCheck) -> Outcome:
+    if fit_error.pre_filter_msg:
+        helpless = {n.name: unresolvable("DefaultPreemption", PREEMPTION_NOT_HELPFUL) for n in snapshot.order}
+        return Outcome(None, "preemption: " + fit_error_message(len(snapshot.order), helpless))
     reason = eligible(pod, snapshot)
     if reason is not None:
         return Outcome(None, f"preemption: {reason}")

@@ -18,8 +18,11 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+from prometheus_client import Counter, Gauge
+
 from kwok.client import ApiError, Client, Informer
 from kwok.controlplane.events import EventRecorder
+from kwok.controlplane.scheduler import volumes
 from kwok.controlplane.scheduler.conditions import failed_condition_patch, gated_condition_patch
 from kwok.controlplane.scheduler.framework import Algorithm, FitError
 from kwok.controlplane.scheduler.nodeinfo import Snapshot
@@ -30,7 +33,14 @@ from kwok.controlplane.scheduler.queue import SchedulingQueue
 
 log = logging.getLogger("kwok.controlplane.scheduler")
 
+# kube-scheduler's metric names, so existing dashboards read them
+ATTEMPTS = Counter("scheduler_schedule_attempts_total",
+                   "Number of attempts to schedule pods, by the result.", ["result", "profile"])
+PENDING = Gauge("scheduler_pending_pods", "Number of pending pods, by the queue type.", ["queue"])
+PREEMPTION_VICTIMS = Counter("scheduler_preemption_victims", "Number of selected preemption victims")
+
 DEFAULT_SCHEDULER_NAME = "default-scheduler"
+BIND_TIMEOUT_SECONDS = 600.0  # VolumeBinding's bindTimeoutSeconds
 TERMINAL_PHASES = ("Succeeded", "Failed")
 
 
@@ -62,7 +72,13 @@ class Scheduler:
             "pods": Informer(self.pods, transform=strip),
             "namespaces": Informer(client.resource("v1", "namespaces"), transform=strip),
             "pdbs": Informer(client.resource("policy/v1", "poddisruptionbudgets"), transform=strip),
+            "pvcs": Informer(client.resource("v1", "persistentvolumeclaims"), transform=strip),
+            "pvs": Informer(client.resource("v1", "persistentvolumes"), transform=strip),
+            "storageclasses": Informer(client.resource("storage.k8s.io/v1", "storageclasses"), transform=strip),
         }
+        catalog = self.algorithm.volumes
+        for name, store in (("pvcs", catalog.claims), ("pvs", catalog.volumes), ("storageclasses", catalog.classes)):
+            self.informers[name].add_handler(self._volume_handler(store))
         self.informers["nodes"].add_handler(self.on_node)
         self.informers["pods"].add_handler(self.on_pod)
         self.informers["namespaces"].add_handler(self.on_namespace)
@@ -83,6 +99,17 @@ class Scheduler:
         self.snapshot.set_node(node)
         if old is None or _placement_changed(old, node):
             self._cluster_changed()
+
+    def _volume_handler(self, store: dict[str, dict[str, Any]]) -> Any:
+        def on_event(kind: str, obj: dict[str, Any], old: dict[str, Any] | None) -> None:
+            meta = obj["metadata"]
+            key = f"{meta['namespace']}/{meta['name']}" if meta.get("namespace") else meta["name"]
+            if kind == "DELETED":
+                store.pop(key, None)
+            else:
+                store[key] = obj
+            self._cluster_changed()
+        return on_event
 
     def on_namespace(self, kind: str, ns: dict[str, Any], old: dict[str, Any] | None) -> None:
         name = ns["metadata"]["name"]
@@ -179,9 +206,13 @@ class Scheduler:
         self.attempts += 1
         nominated = {n: list(p.values()) for n, p in self._nominated.items() if p}
         result = self.algorithm.schedule(info, nominated)
+        profile = info.spec.get("schedulerName", DEFAULT_SCHEDULER_NAME)
+        PENDING.labels("active").set(len(self.queue))
         if isinstance(result, str):
+            ATTEMPTS.labels("scheduled", profile).inc()
             self._assume(info, result)
             return
+        ATTEMPTS.labels("unschedulable", profile).inc()
         self._failed(info, result, nominated)
 
     def _assume(self, info: PodInfo, node: str) -> None:
@@ -207,7 +238,28 @@ class Scheduler:
                             f"Successfully assigned {info.namespace}/{info.name} to {node}", kind="Pod")
 
     async def _post_binding(self, info: PodInfo, body: dict[str, Any]) -> None:
+        await self._provision_volumes(info, body["target"]["name"])
         await self.pods.create(body, info.namespace, subresource="binding")
+
+    async def _provision_volumes(self, info: PodInfo, node: str) -> None:
+        """PreBind of VolumeBinding: ask for WaitForFirstConsumer claims on `node`, wait till bound."""
+        state = volumes.pre_filter(info, self.algorithm.volumes) if volumes.claim_names(info) else None
+        if not isinstance(state, volumes.VolumeState) or not state.to_provision:
+            return
+        claims = self.client.resource("v1", "persistentvolumeclaims")
+        for claim in state.to_provision:
+            if (claim["metadata"].get("annotations") or {}).get(volumes.SELECTED_NODE) != node:
+                await claims.patch(claim["metadata"]["name"],
+                                   {"metadata": {"annotations": {volumes.SELECTED_NODE: node}}},
+                                   namespace=info.namespace)
+        deadline = time.monotonic() + BIND_TIMEOUT_SECONDS
+        while time.monotonic() < deadline:
+            pending = [c for c in state.to_provision if (self.algorithm.volumes.claims.get(
+                f"{info.namespace}/{c['metadata']['name']}", {}).get("status") or {}).get("phase") != "Bound"]
+            if not pending:
+                return
+            await asyncio.sleep(0.1)
+        raise ApiError(504, "Timeout", "binding volumes: context deadline exceeded", {})
 
     def _bind_failed(self, info: PodInfo, node: str, err: ApiError) -> None:
         self._assumed.discard(info.key)
@@ -217,6 +269,7 @@ class Scheduler:
             log.info("binding %s to %s dropped: %s", info.key, node, err.message)
             return  # the pod is gone, or was bound/changed meanwhile: its watch event decides
         log.warning("binding %s to %s failed: %s; retrying", info.key, node, err.message)
+        ATTEMPTS.labels("error", info.spec.get("schedulerName", DEFAULT_SCHEDULER_NAME)).inc()
         self.queue.add(info, time.monotonic())
         self.queue.error(info.key, time.monotonic())
         self._wake.set()
@@ -240,6 +293,7 @@ class Scheduler:
             self._spawn(self._patch_status(info, patch))
 
     def _preempt(self, info: PodInfo, candidate: Candidate) -> None:
+        PREEMPTION_VICTIMS.inc(len(candidate.victims))
         for victim in candidate.victims:
             self._spawn(self._evict(info, victim, candidate.node))
 

@@ -7,6 +7,7 @@ mounts on an aiohttp application (before any catch-all route):
     GET|POST  /exec/{namespace}/{pod}[/{uid}]/{container}          Exec / ClusterExec (WebSocket)
     GET|POST  /attach/{namespace}/{pod}[/{uid}]/{container}        Attach / ClusterAttach (WebSocket)
     GET|POST  /portForward/{namespace}/{pod}[/{uid}]               PortForward / ClusterPortForward
+              (WebSocket: v4.channel.k8s.io, or SPDY/3.1+portforward.k8s.io as kubectl 1.31+ sends)
 
 `source` answers `objects(kind)` with the current objects of a kwok.x-k8s.io kind
 (`ConfigObjects(documents)` for --config files, `.watch(client, kinds)` for --enable-crds). The

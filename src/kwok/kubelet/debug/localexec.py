@@ -90,18 +90,17 @@ async def run_exec(sock: ChannelSocket, options: StreamOptions, local: LocalExec
     return internal_error(f"error executing command in container: signal: {name[0].lower()}{name[1:]}")
 
 
-def _spawn_kwargs(local: LocalExec) -> dict[str, Any]:
-    kwargs: dict[str, Any] = {"env": local.env, "cwd": local.work_dir or None}
-    if local.user is not None:
-        kwargs["user"] = local.user
-    if local.group is not None:
-        kwargs["group"] = local.group
-    return kwargs
-
-
-async def _spawn(argv: Sequence[str], local: LocalExec, **streams: Any) -> asyncio.subprocess.Process:
+async def _spawn(
+    argv: Sequence[str], local: LocalExec, tty: str | None = None, **streams: Any
+) -> asyncio.subprocess.Process:
+    # user/group/start_new_session are applied in preexec_fn: uvloop accepts none of them. Without
+    # any, no preexec_fn, so that the faster spawn paths stay available.
+    needed = tty is not None or local.user is not None or local.group is not None
+    setup = functools.partial(_child_setup, tty, local.user, local.group) if needed else None
     try:
-        return await asyncio.create_subprocess_exec(argv[0], *argv[1:], **streams, **_spawn_kwargs(local))
+        return await asyncio.create_subprocess_exec(
+            argv[0], *argv[1:], **streams, env=local.env, cwd=local.work_dir or None, preexec_fn=setup
+        )
     except OSError as err:
         raise start_error(argv, err) from None
     except subprocess.SubprocessError as err:
@@ -158,8 +157,7 @@ async def _run_tty(sock: ChannelSocket, options: StreamOptions, local: LocalExec
     master, slave = pty.openpty()
     try:
         proc = await _spawn(
-            options.command, local, stdin=slave, stdout=slave, stderr=slave,
-            preexec_fn=functools.partial(_take_controlling_tty, os.ttyname(slave)),
+            options.command, local, tty=os.ttyname(slave), stdin=slave, stdout=slave, stderr=slave
         )
     except StartError:
         os.close(master)
@@ -179,11 +177,19 @@ async def _run_tty(sock: ChannelSocket, options: StreamOptions, local: LocalExec
         transport.close()
 
 
-def _take_controlling_tty(tty: str) -> None:
-    """In the child: a new session whose controlling terminal is the pty. Opening the terminal by
-    name makes it so, whatever the event loop (uvloop runs preexec_fn before wiring stdin)."""
-    os.setsid()
-    os.close(os.open(tty, os.O_RDWR))
+def _child_setup(tty: str | None, user: int | None, group: int | None) -> None:
+    """In the child, before exec: the terminal, then the identity (as Go's SysProcAttr)."""
+    if tty is not None:
+        # A new session whose controlling terminal is the pty: opening it by name makes it so,
+        # whatever the event loop (uvloop runs preexec_fn before wiring stdin).
+        os.setsid()
+        os.close(os.open(tty, os.O_RDWR))
+    if user is not None or group is not None:
+        os.setgroups([])
+        if group is not None:
+            os.setgid(group)
+        if user is not None:
+            os.setuid(user)
 
 
 async def _pump_tty(reader: asyncio.StreamReader, sock: ChannelSocket) -> None:

@@ -4,6 +4,7 @@ Protocol v4.channel.k8s.io: for the i-th `port` query value, channel 2i carries 
 and channel 2i+1 errors (server to client); the server opens each channel with the port as two
 little-endian bytes. Each forward either dials `target.address:target.port` or runs `command`
 with the stream as its stdin and stdout. The socket closes when every forward has ended.
+kubectl itself tunnels SPDY through the WebSocket instead (see `spdyforward`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from kwok.kubelet.debug.objects import ObjectSource
 from kwok.kubelet.debug.selection import PORT_FORWARD, TargetNotFound, select
 
 READ = 65536
+SPDY_TUNNEL_PROTOCOL = "SPDY/3.1+portforward.k8s.io"  # kubectl 1.31+: SPDY inside a WebSocket
 
 
 class PortsError(ValueError):
@@ -46,6 +48,10 @@ def parse_ports(query: Any) -> list[int]:
 
 
 async def port_forward_handler(request: web.Request, source: ObjectSource) -> web.StreamResponse:
+    if _offered(request, SPDY_TUNNEL_PROTOCOL):
+        from kwok.kubelet.debug.spdyforward import serve_spdy_tunnel
+
+        return await serve_spdy_tunnel(request, source)
     try:
         ports = parse_ports(request.query)
     except PortsError as err:
@@ -76,6 +82,11 @@ async def port_forward_handler(request: web.Request, source: ObjectSource) -> we
     return sock.ws
 
 
+def _offered(request: web.Request, protocol: str) -> bool:
+    offered = {p.strip() for p in request.headers.get("Sec-WebSocket-Protocol", "").split(",")}
+    return is_websocket(request) and protocol in offered
+
+
 async def _route(sock: ChannelSocket, inboxes: list[asyncio.Queue[bytes | None]]) -> None:
     """Client data frames to the forward of their channel; None to all when the client leaves."""
     async for channel, data in sock.frames():
@@ -90,25 +101,35 @@ async def _forward(
     inbox: asyncio.Queue[bytes | None],
 ) -> None:
     try:
-        forward = select(PORT_FORWARD, source.objects(PORT_FORWARD.kind),
-                         source.objects(PORT_FORWARD.cluster_kind), namespace, pod, port)
-        reader, writer, proc = await _connect(forward)
+        reader, writer, proc = await open_forward(source, namespace, pod, port)
     except (TargetNotFound, OSError) as err:
         await sock.send(2 * index + 1, f"error forwarding port {port} to pod {namespace}/{pod}: {err}".encode())
         return
     try:
         await _tunnel(sock, 2 * index, reader, writer, inbox)
     finally:
-        writer.close()
-        if proc is not None and proc.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                proc.kill()
-            await proc.wait()
+        await close_forward(writer, proc)
 
 
-async def _connect(
-    forward: Mapping[str, Any],
-) -> tuple[asyncio.StreamReader, asyncio.StreamWriter, asyncio.subprocess.Process | None]:
+Forward = tuple[asyncio.StreamReader, asyncio.StreamWriter, asyncio.subprocess.Process | None]
+
+
+async def open_forward(source: ObjectSource, namespace: str, pod: str, port: int) -> Forward:
+    """The connection (or command) behind a pod port; raises TargetNotFound or OSError."""
+    forward = select(PORT_FORWARD, source.objects(PORT_FORWARD.kind),
+                     source.objects(PORT_FORWARD.cluster_kind), namespace, pod, port)
+    return await _connect(forward)
+
+
+async def close_forward(writer: asyncio.StreamWriter, proc: asyncio.subprocess.Process | None) -> None:
+    writer.close()
+    if proc is not None and proc.returncode is None:
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+        await proc.wait()
+
+
+async def _connect(forward: Mapping[str, Any]) -> Forward:
     command = [str(c) for c in forward.get("command") or []]
     if command:
         pipe = asyncio.subprocess.PIPE
