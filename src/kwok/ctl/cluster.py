@@ -118,7 +118,7 @@ class Cluster:
         self.paths.root.mkdir(parents=True, exist_ok=True)
         self.paths.data.mkdir(exist_ok=True)
         if cfg.options["securePort"]:
-            from kwok.ctl import pki   # cryptography costs ~50 ms of import; only create needs it
+            from kwok.ctl import pki  # cryptography costs ~50 ms of import; only create needs it
 
             pki.write_pki(self.paths.pki, tuple(cfg.options["kubeApiserverCertSANs"]))
         cfgmod.save(self.paths.config, cfg)
