@@ -123,7 +123,11 @@ async def serve(options: Options) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     if options.ready_file:
-        Path(options.ready_file).write_text(" ".join(f"{k}={v}" for k, v in ports.items()) + "\n")
+        # written whole then renamed: a reader never sees a partial file
+        ready = Path(options.ready_file)
+        partial = ready.with_name(ready.name + ".partial")
+        partial.write_text(" ".join(f"{k}={v}" for k, v in ports.items()) + "\n")
+        partial.replace(ready)
     log.info("serving %s", ", ".join(f"{k} on {v}" for k, v in ports.items()))
     try:
         await stop.wait()

@@ -452,6 +452,9 @@ async def _proxy_http(call: SubresourceCall, url: str, query: list[tuple[str, st
         except aiohttp.ClientError as exc:
             raise errors.internal_error(f"error trying to reach service: {exc}") from None
         async with upstream:
+            if not 200 <= upstream.status <= 206:
+                body = (await upstream.content.read(_MAX_ERROR_BODY)).decode(errors="replace")
+                raise kubelet_error(upstream.status, body, f"pods/{call.subresource}", call.name)
             response = web.StreamResponse(status=upstream.status, headers={
                 "Content-Type": upstream.headers.get("Content-Type", "text/plain")})
             await response.prepare(call.request)
@@ -462,6 +465,26 @@ async def _proxy_http(call: SubresourceCall, url: str, query: list[tuple[str, st
             except (ConnectionResetError, aiohttp.ClientPayloadError):
                 pass   # the client went away (`logs -f` interrupted) or the kubelet did: end the stream
             return response
+
+
+_MAX_ERROR_BODY = 50000
+
+
+def kubelet_error(code: int, body: str, resource: str, name: str) -> errors.ApiError:
+    """A kubelet's error reply as the API server relays it (apiserver's GenericHttpResponseChecker):
+    400 and 500 carry the kubelet's text; other codes get the generic server-response message."""
+    if code == 400:
+        return errors.bad_request(body)
+    if code == 500:
+        return errors.internal_error(body)
+    generic = {404: ("NotFound", "the server could not find the requested resource")}
+    reason, message = generic.get(code, ("InternalError" if code >= 500 else "Unknown",
+                                         f"the server responded with the status code {code} "
+                                         "but did not return more information"))
+    if code > 500:
+        message = f"an error on the server ({errors.go_quote(body)}) has prevented the request from succeeding"
+    return errors.failure(code, reason, f"{message} (get {resource} {name})",
+                          {"name": name, "kind": resource, "causes": [{"message": body}]})
 
 
 def _stream_path(call: SubresourceCall, container: str) -> str:

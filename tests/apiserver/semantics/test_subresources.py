@@ -104,3 +104,17 @@ def test_kubelet_address_comes_from_node_status() -> None:
                        "daemonEndpoints": {"kubeletEndpoint": {"Port": 10247}}}}
     assert kubelet_base(node) == "https://10.0.0.7:10247"
     assert kubelet_base({"status": {"addresses": [{"type": "InternalIP", "address": "::1"}]}}) == "https://[::1]:10250"
+
+
+def test_kubelet_errors_are_relayed_as_the_real_server_relays_them() -> None:
+    from kwok.apiserver.subresources import kubelet_error
+
+    bad = kubelet_error(400, "no logs found for container app", "pods/log", "web")
+    assert (bad.status["code"], bad.status["reason"], bad.status["message"]) == (
+        400, "BadRequest", "no logs found for container app")
+    boom = kubelet_error(500, "disk on fire", "pods/log", "web")
+    assert boom.status["reason"] == "InternalError"
+    assert boom.status["message"] == "Internal error occurred: disk on fire"
+    missing = kubelet_error(404, "404 page not found", "pods/log", "web")
+    assert missing.status["message"] == "the server could not find the requested resource (get pods/log web)"
+    assert missing.status["details"]["causes"] == [{"message": "404 page not found"}]
