@@ -24,3 +24,7 @@ def test_go_style_booleans_become_click_flags() -> None:
 
 def test_false_without_negative_form_is_dropped_and_after_dashdash_untouched() -> None:
     assert main_args(root, ["--all-nodes=false", "sub", "--", "--wait=true"]) == ["sub", "--", "--wait=true"]
+
+
+def test_short_options_with_equals_sign_like_pflag() -> None:
+    assert main_args(root, ["-v=4", "sub"]) == ["-v", "4", "sub"]

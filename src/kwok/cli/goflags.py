@@ -2,7 +2,8 @@
 
 KWOK's users write booleans the Go `flag`/`pflag` way; click's flags take no value. Before click
 parses argv, `--name=true` becomes `--name`, and `--name=false` becomes the flag's negative form
-(`--no-name`) when it has one, or disappears (off is the default) when it has none.
+(`--no-name`) when it has one, or disappears (off is the default) when it has none. A short
+option written `-v=4` becomes `-v 4`.
 """
 
 from __future__ import annotations
@@ -46,6 +47,9 @@ def normalize(argv: list[str], flags: dict[str, str | None]) -> list[str]:
             out.extend(argv[i:])
             break
         name, sep, value = arg.partition("=")
+        if sep and len(name) == 2 and name[0] == "-" and name[1] != "-":
+            out += [name, value]   # pflag's `-v=4`; click would read the value as "=4"
+            continue
         if sep and name in flags and value.lower() in _TRUE | _FALSE:
             negative = flags[name]
             if value.lower() in _TRUE:

@@ -1,4 +1,6 @@
-"""Cron schedules as the CronJob controller reads them (robfig/cron v3 ParseStandard semantics)."""
+"""Cron schedules as the CronJob controller reads them (robfig/cron v3 ParseStandard semantics):
+the corners beyond tests/controlplane/controllers/test_cron.py — steps from a start, name lists,
+every descriptor, leap days, daylight saving, and the order of missed times."""
 
 from __future__ import annotations
 
@@ -14,14 +16,11 @@ def at(text: str) -> dt.datetime:
 
 
 @pytest.mark.parametrize(("schedule", "after", "expected"), [
-    ("*/15 * * * *", "2026-03-02T10:07:00", "2026-03-02T10:15:00"),
     ("*/15 * * * *", "2026-03-02T10:15:00", "2026-03-02T10:30:00"),  # strictly after
     ("5/15 * * * *", "2026-03-02T10:21:00", "2026-03-02T10:35:00"),  # a/step means a-max/step
     ("0 9 * * 1-5", "2026-03-06T10:00:00", "2026-03-09T09:00:00"),  # Friday -> Monday
     ("0 9 * * MON-FRI", "2026-03-07T08:00:00", "2026-03-09T09:00:00"),
     ("30 2 1 JAN,jul *", "2026-03-02T00:00:00", "2026-07-01T02:30:00"),
-    ("@hourly", "2026-03-02T10:59:30", "2026-03-02T11:00:00"),
-    ("@daily", "2026-03-02T10:00:00", "2026-03-03T00:00:00"),
     ("@weekly", "2026-03-02T10:00:00", "2026-03-08T00:00:00"),  # Sunday
     ("@monthly", "2026-03-02T10:00:00", "2026-04-01T00:00:00"),
     ("@yearly", "2026-03-02T10:00:00", "2027-01-01T00:00:00"),
@@ -63,6 +62,3 @@ def test_missed_times_are_bounded_and_in_order() -> None:
     missed = cron.missed_times(schedule, at("2026-03-02T10:00:00"), at("2026-03-02T10:45:00"))
     assert missed == [at("2026-03-02T10:10:00"), at("2026-03-02T10:20:00"), at("2026-03-02T10:30:00"),
                       at("2026-03-02T10:40:00")]
-    # a CronJob left alone for days: the controller only needs to know there are more than 100
-    many = cron.missed_times(cron.parse("* * * * *"), at("2026-03-01T00:00:00"), at("2026-03-02T00:00:00"), 101)
-    assert len(many) == 101

@@ -154,3 +154,26 @@ def test_nominated_higher_priority_pod_keeps_its_room() -> None:
     low = pod_info(pod("low", cpu="1"))
     result = algo.schedule(low, {"n1": [nominated]})
     assert isinstance(result, FitError) and result.message == "0/1 nodes are available: 1 Insufficient cpu."
+
+
+def owned(name: str, owner: str = "rs-1") -> dict:
+    p = pod(name, labels={"app": "web"})
+    p["metadata"]["ownerReferences"] = [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "web", "uid": owner,
+                                         "controller": True}]
+    return p
+
+
+def test_replicas_of_one_owner_spread_over_nodes_by_default() -> None:
+    """PodTopologySpread's system defaults: a ReplicaSet's pods prefer nodes with fewer of them."""
+    for size in (2, 150):  # all nodes scored, and the batched path of large clusters
+        algo = cluster([node(f"n{i}", cpu="32", memory="256Gi") for i in range(size)])
+        placed: dict[str, int] = {}
+        for i in range(size * 2):
+            info = pod_info(owned(f"p{i}"))
+            name = algo.schedule(info)
+            assert isinstance(name, str)
+            bound = owned(f"p{i}")
+            bound["spec"]["nodeName"] = name
+            algo.assume(pod_info(bound), name)
+            placed[name] = placed.get(name, 0) + 1
+        assert sorted(placed.values()) == [2] * size, placed

@@ -145,7 +145,7 @@ def test_batched_pods_land_where_full_scoring_would() -> None:
     from kwok.controlplane.scheduler.podinfo import pod_info
 
     sizes = ["2", "4", "8", "3"]
-    batched = cluster([node(f"n{i}", cpu=c) for i, c in enumerate(sizes)])
+    batched = cluster([node(f"n{i}", cpu=sizes[i % 4]) for i in range(120)])  # batching needs >= 100 nodes
     for i in range(12):
         info = pod_info(pod(f"p{i}", cpu="250m", memory="256Mi"))
         feasible = [n for n in batched.snapshot.order]

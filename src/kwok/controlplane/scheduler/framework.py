@@ -101,7 +101,7 @@ class Batch:
     def __init__(self, signature: bytes, generation: int) -> None:
         self.signature = signature
         self.generation = generation
-        self.heap: list[tuple[int, float, str]] = []
+        self.heap: list[tuple[int, int, float, str]] = []
 
 
 def batch_signature(pod: PodInfo, snapshot: Snapshot) -> bytes | None:
@@ -112,9 +112,19 @@ def batch_signature(pod: PodInfo, snapshot: Snapshot) -> bytes | None:
             or (spec.get("affinity") or {}).get("nodeAffinity", {}).get("preferredDuringSchedulingIgnoredDuringExecution")
             or (pod.pod.get("status") or {}).get("nominatedNodeName") or volumes.claim_names(pod)):
         return None
+    if len(snapshot.order) < MIN_FEASIBLE_NODES:
+        return None  # small clusters: every node is scored anyway, exactly as kube-scheduler does
     return orjson.dumps([sorted(pod.requests.items()), pod.nonzero_cpu, pod.nonzero_memory, pod.priority,
+                         pod.owner_uid,
                          spec.get("nodeSelector"), spec.get("affinity"), spec.get("tolerations")],
                         option=orjson.OPT_SORT_KEYS)
+
+
+def _batch_entry(pod: PodInfo, node: NodeInfo, rng: random.Random) -> tuple[int, int, float, str]:
+    """Heap key: resource score, then fewer pods of the same controller (the system default
+    spreading, by hostname), then a random tie-break as selectHost's."""
+    score = scores.least_allocated(pod, node) + scores.balanced_allocation(pod, node)
+    return (-score, node.owner_counts.get(pod.owner_uid, 0) if pod.owner_uid else 0, rng.random(), node.name)
 
 
 class Algorithm:
@@ -138,8 +148,7 @@ class Algorithm:
             batch.generation = self.snapshot.generation
             info = self.snapshot.nodes[node]
             if run_filters(pod, info, CycleState()) is None:
-                score = scores.least_allocated(pod, info) + scores.balanced_allocation(pod, info)
-                heapq.heappush(batch.heap, (-score, self.rng.random(), node))
+                heapq.heappush(batch.heap, _batch_entry(pod, info, self.rng))
         else:
             self._batch = None
 
@@ -154,11 +163,10 @@ class Algorithm:
             state = CycleState()
             for info in self.snapshot.order:
                 if run_filters(pod, info, state) is None:
-                    score = scores.least_allocated(pod, info) + scores.balanced_allocation(pod, info)
-                    batch.heap.append((-score, self.rng.random(), info.name))
+                    batch.heap.append(_batch_entry(pod, info, self.rng))
             heapq.heapify(batch.heap)
         while batch.heap:
-            _, _, name = heapq.heappop(batch.heap)
+            _, _, _, name = heapq.heappop(batch.heap)
             candidate = self.snapshot.nodes.get(name)
             if candidate is not None and run_filters(pod, candidate, CycleState()) is None:
                 return name

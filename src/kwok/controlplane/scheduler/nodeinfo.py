@@ -15,7 +15,7 @@ from kwok.controlplane.scheduler.podinfo import HostPort, PodInfo
 class NodeInfo:
     __slots__ = ("name", "node", "labels", "taints", "unschedulable", "allocatable", "requested",
                  "nonzero_cpu", "nonzero_memory", "pods", "ports", "pods_with_affinity",
-                 "pods_with_required_anti_affinity")
+                 "pods_with_required_anti_affinity", "owner_counts")
 
     def __init__(self, node: dict[str, Any]) -> None:
         self.pods: dict[str, PodInfo] = {}
@@ -24,6 +24,7 @@ class NodeInfo:
         self.ports: dict[HostPort, int] = {}
         self.pods_with_affinity = 0
         self.pods_with_required_anti_affinity = 0
+        self.owner_counts: dict[str, int] = {}  # controller uid -> its pods here (default spreading)
         self.set_node(node)
 
     def set_node(self, node: dict[str, Any]) -> None:
@@ -61,6 +62,12 @@ class NodeInfo:
             self.pods_with_affinity += sign
         if info.required_anti_affinity:
             self.pods_with_required_anti_affinity += sign
+        if info.owner_uid and not info.terminating:
+            count = self.owner_counts.get(info.owner_uid, 0) + sign
+            if count:
+                self.owner_counts[info.owner_uid] = count
+            else:
+                self.owner_counts.pop(info.owner_uid, None)
 
     def free(self, name: str) -> int:
         if name == PODS:
@@ -153,4 +160,4 @@ def _equivalent(old: PodInfo, new: PodInfo) -> bool:
     return (old.requests == new.requests and old.nonzero_cpu == new.nonzero_cpu
             and old.nonzero_memory == new.nonzero_memory and old.host_ports == new.host_ports
             and old.labels == new.labels and not old.has_affinity_terms and not new.has_affinity_terms
-            and old.terminating == new.terminating)
+            and old.terminating == new.terminating and old.owner_uid == new.owner_uid)

@@ -13,6 +13,8 @@ from kwok.api.selectors import LabelSelector, SelectorError, label_selector_from
 from kwok.controlplane.resources import Resources, pod_nonzero_requests, pod_requests
 
 HostPort = tuple[str, str, int]  # (hostIP, protocol, hostPort)
+# Owners whose selector PodTopologySpread's system defaults use (services are not watched here).
+SPREAD_BY_DEFAULT_KINDS = ("ReplicaSet", "StatefulSet", "ReplicationController")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +50,7 @@ class PodInfo:
     nonzero_memory: int
     host_ports: list[HostPort]
     tolerations: list[dict[str, Any]]
+    owner_uid: str = ""  # the controller (ReplicaSet, StatefulSet, ...) whose pods spread by default
     required_affinity: list[AffinityTerm] = field(default_factory=list)
     required_anti_affinity: list[AffinityTerm] = field(default_factory=list)
     preferred_affinity: list[AffinityTerm] = field(default_factory=list)
@@ -114,6 +117,9 @@ def pod_info(pod: dict[str, Any]) -> PodInfo:
                    labels=meta.get("labels") or {}, priority=int(spec.get("priority") or 0),
                    requests=pod_requests(pod), nonzero_cpu=cpu, nonzero_memory=memory,
                    host_ports=host_ports(spec), tolerations=spec.get("tolerations") or [])
+    for ref in meta.get("ownerReferences") or ():
+        if ref.get("controller") and ref.get("kind") in SPREAD_BY_DEFAULT_KINDS:
+            info.owner_uid = ref.get("uid", "")
     affinity = spec.get("affinity") or {}
     pa, paa = affinity.get("podAffinity") or {}, affinity.get("podAntiAffinity") or {}
     if pa or paa:

@@ -18,6 +18,7 @@ from kwok.controlplane.scheduler.podinfo import PodInfo
 from kwok.controlplane.scheduler.status import Status, unresolvable, unschedulable
 
 HOSTNAME = "kubernetes.io/hostname"
+ZONE = "topology.kubernetes.io/zone"
 ERR_CONSTRAINTS = "node(s) didn't match pod topology spread constraints"
 ERR_MISSING_LABEL = ERR_CONSTRAINTS + " (missing required label)"
 
@@ -30,6 +31,16 @@ class Constraint:
     min_domains: int
     honor_affinity: bool
     honor_taints: bool
+    owner_uid: str = ""  # system default constraints select the pods of the pod's controller
+
+
+def system_defaults(pod: PodInfo) -> list[Constraint]:
+    """PodTopologySpread's `defaultingType: System` constraints, for pods with a controller."""
+    if not pod.owner_uid:
+        return []
+    everything = label_selector_from_object({})
+    return [Constraint(3, HOSTNAME, everything, 1, True, False, pod.owner_uid),
+            Constraint(5, ZONE, everything, 1, True, False, pod.owner_uid)]
 
 
 def constraints(pod: PodInfo, when: str) -> list[Constraint]:
@@ -53,6 +64,8 @@ def constraints(pod: PodInfo, when: str) -> list[Constraint]:
 
 
 def _count(node: NodeInfo, c: Constraint, namespace: str) -> int:
+    if c.owner_uid:
+        return node.owner_counts.get(c.owner_uid, 0)
     return sum(1 for p in node.pods.values()
                if p.namespace == namespace and not p.terminating and c.selector.matches(p.labels))
 
@@ -112,16 +125,19 @@ class SpreadScore:
 
 
 def pre_score(pod: PodInfo, snapshot: Snapshot, feasible: list[NodeInfo]) -> SpreadScore | None:
-    cons = constraints(pod, "ScheduleAnyway")
+    explicit = bool(pod.spec.get("topologySpreadConstraints"))
+    cons = constraints(pod, "ScheduleAnyway") if explicit else system_defaults(pod)
     if not cons:
         return None
     state = SpreadScore(cons, {}, [], set(), pod.namespace)
     sizes = [0] * len(cons)
     for node in feasible:
-        if not all(c.topology_key in node.labels for c in cons):
-            state.ignored.add(node.name)
+        if explicit and not all(c.topology_key in node.labels for c in cons):
+            state.ignored.add(node.name)  # requireAllTopologies only for the pod's own constraints
             continue
         for i, c in enumerate(cons):
+            if c.topology_key not in node.labels:
+                continue
             pair = (c.topology_key, node.labels[c.topology_key])
             if c.topology_key != HOSTNAME and pair not in state.pair_counts:
                 state.pair_counts[pair] = 0
@@ -130,9 +146,11 @@ def pre_score(pod: PodInfo, snapshot: Snapshot, feasible: list[NodeInfo]) -> Spr
         size = len(feasible) - len(state.ignored) if c.topology_key == HOSTNAME else sizes[i]
         state.weights.append(math.log(size + 2))
     for node in snapshot.order:
-        if not all(c.topology_key in node.labels for c in cons):
+        if explicit and not all(c.topology_key in node.labels for c in cons):
             continue
         for c in cons:
+            if c.topology_key not in node.labels:
+                continue
             pair = (c.topology_key, node.labels[c.topology_key])
             if pair in state.pair_counts and _considered(pod, node, c):
                 state.pair_counts[pair] += _count(node, c, pod.namespace)
