@@ -10,6 +10,11 @@ controller talks to the API server over its Unix socket, and the load is created
 with the project's client over the same socket. Times are end to end: from the first create to
 the last object seen Ready/Running in a watch. Targets (2-core machine): nodes <= 10 s, pods
 <= 15 s; steady state RSS <= 600 MB and CPU <= 0.3 core.
+
+Measured 2026-11-27 on the shared 2-core machine (load average 3-7 from other work):
+  5,000 nodes Ready in 17.1 s (creating them alone took 10.1 s), 10,000 pods Running in 40.1 s
+  (creating: 20.5 s); kwok used 1.4 ms CPU per node and 2.0 ms per pod, the API server about as
+  much. 1,000 nodes (leases 40 s) + 100,000 pods: steady state RSS 459 MB, CPU 0.09 core.
 """
 
 from __future__ import annotations

@@ -167,3 +167,35 @@ def test_an_expired_exec_token_is_refreshed_once_on_401(tmp_path: Path) -> None:
         assert counter.read_text().count("x") == 3
 
     run(scenario())
+
+
+def test_in_cluster_service_account(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In a pod: no kubeconfig, KUBERNETES_SERVICE_HOST/PORT, the mounted token and CA."""
+    from kwok.client import _config
+
+    pki = PKIPaths(tmp_path / "pki")
+    write_pki(pki)
+    token = tmp_path / "token"
+    token.write_text("sa-token-1\n")
+    monkeypatch.setattr(_config, "IN_CLUSTER_TOKEN", str(token))
+    monkeypatch.setattr(_config, "IN_CLUSTER_CA", str(pki.ca_crt))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("KUBECONFIG", raising=False)
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.load_cert_chain(str(pki.admin_crt), str(pki.admin_key))
+
+    async def scenario() -> None:
+        api = FakeAPI(token="sa-token-1")
+        async with serve(api, tls=tls) as url:
+            monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "127.0.0.1")
+            monkeypatch.setenv("KUBERNETES_SERVICE_PORT", url.rsplit(":", 1)[1])
+            cfg = ClientConfig.load()
+            assert cfg.server == url and cfg.source == "in-cluster"
+            async with Client(cfg) as client:
+                await client.resource("v1", "nodes").create({"metadata": {"name": "from-a-pod"}})
+            token.write_text("sa-token-2")  # the kubelet rotated it
+            api.token = "sa-token-2"
+            async with Client(cfg) as client:
+                await client.resource("v1", "nodes").get("from-a-pod")
+
+    run(scenario())

@@ -186,19 +186,14 @@ def encode_list(served: Served, page: Page, items: list[bytes] | None = None) ->
     return list_head(served, page) + b",".join(datas) + b"]}"
 
 
-def list_pieces(served: Served, page: Page, piece_size: int = 1 << 20) -> tuple[int, list[list[bytes]]]:
-    """The List as (total length, pieces of about piece_size bytes each): a big list is written piece by
+def list_pieces(served: Served, page: Page, per_piece: int = 500) -> tuple[int, list[bytes]]:
+    """The List as (total length, pieces of `per_piece` items each): a big list is written piece by
     piece instead of being joined into one large buffer first."""
+    items = [e.data for e in page.items]
     head = list_head(served, page)
-    pieces: list[list[bytes]] = [[head]]
-    total, size = len(head) + 2, 0
-    for i, entry in enumerate(page.items):
-        data = entry.data if i == 0 else b"," + entry.data
-        pieces[-1].append(data)
-        total += len(data)
-        size += len(data)
-        if size >= piece_size:
-            pieces.append([])
-            size = 0
-    pieces[-1].append(b"]}")
+    total = len(head) + sum(map(len, items)) + max(len(items) - 1, 0) + 2
+    pieces = [head]
+    for i in range(0, len(items), per_piece):
+        pieces.append((b"," if i else b"") + b",".join(items[i:i + per_piece]))
+    pieces.append(b"]}")
     return total, pieces

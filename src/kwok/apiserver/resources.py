@@ -338,12 +338,12 @@ def _rewriting_encoder(rewrite: Rewrite) -> Callable[[str, bytes], bytes]:
     return encode
 
 
-async def _write_pieces(request: web.Request, total: int, pieces: list[list[bytes]]) -> web.StreamResponse:
+async def _write_pieces(request: web.Request, total: int, pieces: list[bytes]) -> web.StreamResponse:
     response = web.StreamResponse(headers=JSON_HEADERS)
     response.content_length = total
     await response.prepare(request)
     for piece in pieces:
-        await response.write(b"".join(piece))
+        await response.write(piece)
     await response.write_eof()
     return response
 

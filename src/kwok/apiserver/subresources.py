@@ -453,8 +453,11 @@ async def _proxy_http(call: SubresourceCall, url: str, query: list[tuple[str, st
             raise errors.internal_error(f"error trying to reach service: {exc}") from None
         async with upstream:
             if not 200 <= upstream.status <= 206:
-                body = (await upstream.content.read(_MAX_ERROR_BODY)).decode(errors="replace")
-                raise kubelet_error(upstream.status, body, f"pods/{call.subresource}", call.name)
+                body = b""   # read() returns what has arrived: loop up to the limit
+                while len(body) < _MAX_ERROR_BODY and (chunk := await upstream.content.read(_MAX_ERROR_BODY - len(body))):
+                    body += chunk
+                text = body.decode(errors="replace")
+                raise kubelet_error(upstream.status, text, f"pods/{call.subresource}", call.name)
             response = web.StreamResponse(status=upstream.status, headers={
                 "Content-Type": upstream.headers.get("Content-Type", "text/plain")})
             await response.prepare(call.request)

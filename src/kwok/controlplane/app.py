@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 from collections.abc import Callable
@@ -51,6 +52,10 @@ Factory = Callable[[Client], Component]
 
 async def run_process(opts: ProcessOptions, factories: dict[str, Factory]) -> int:
     """Run the components (lease name -> factory) until SIGTERM/SIGINT; the exit code."""
+    # The caches hold hundreds of thousands of long-lived dicts; with the default thresholds the
+    # cyclic collector rescans them all every few thousand allocations. Objects here rarely form
+    # cycles, so collect far less often.
+    gc.set_threshold(100_000, 50, 100)
     client = Client(ClientConfig.load(kubeconfig=opts.kubeconfig, master=opts.master))
     components: dict[str, Component] = {}
     stop = asyncio.Event()

@@ -97,3 +97,29 @@ def test_metrics_and_readyz(control_plane: Cluster) -> None:
     scheduled = re.search(r'scheduler_schedule_attempts_total\{profile="default-scheduler",result="scheduled"\} (\S+)',
                           text)
     assert scheduled and float(scheduled.group(1)) >= 1
+
+
+def test_limit_range_defaults_decide_how_many_pods_fit(control_plane: Cluster) -> None:
+    """KWOK's LimitRange example: pods without requests get the namespace defaults, and the
+    scheduler counts those."""
+    api = control_plane.api
+    ns = namespace(api, "limits")
+    label = {"limits-test": "yes"}
+    body = node("limits-node", cpu="2")
+    body["metadata"]["labels"].update(label)
+    create_node(api, body)
+    api.post(f"/api/v1/namespaces/{ns}/limitranges", {"metadata": {"name": "defaults"}, "spec": {"limits": [
+        {"type": "Container", "defaultRequest": {"cpu": "1"}, "default": {"cpu": "1"}}]}})
+    for i in range(3):
+        api.post(f"/api/v1/namespaces/{ns}/pods", {"metadata": {"name": f"p{i}"}, "spec": {
+            "nodeSelector": label, "containers": [{"name": "c", "image": "busybox"}]}})
+    assert api.get(f"/api/v1/namespaces/{ns}/pods/p0")["spec"]["containers"][0]["resources"]["requests"] == {"cpu": "1"}
+
+    def outcome() -> tuple[int, list[str]] | None:
+        pods = api.items(f"/api/v1/namespaces/{ns}/pods")
+        bound = sum(1 for p in pods if p["spec"].get("nodeName"))
+        pending = [_condition(p, "PodScheduled").get("message", "") for p in pods if not p["spec"].get("nodeName")]
+        return (bound, pending) if bound == 2 and pending and pending[0] else None
+
+    bound, pending = wait_for(outcome, 20, what="two bound, one pending")
+    assert "1 Insufficient cpu" in pending[0]

@@ -250,3 +250,18 @@ def test_statefulset_creates_pods_in_order_and_scales_down_from_the_top(control_
         return sorted(p["metadata"]["name"] for p in api.items(f"/api/v1/namespaces/{ns}/pods")) == ["db-0"]
 
     wait_for(scaled_down, 20, what="only db-0 left")
+
+
+def test_owner_cycle_is_collected_without_a_crash_loop(control_plane: Cluster) -> None:
+    api = control_plane.api
+    ns = namespace(api, "cycle")
+    a = api.post(f"/api/v1/namespaces/{ns}/configmaps", {"metadata": {"name": "a"}})
+    b = api.post(f"/api/v1/namespaces/{ns}/configmaps", {"metadata": {"name": "b", "ownerReferences": [
+        {"apiVersion": "v1", "kind": "ConfigMap", "name": "a", "uid": a["metadata"]["uid"]}]}})
+    api.patch(f"/api/v1/namespaces/{ns}/configmaps/a", {"metadata": {"ownerReferences": [
+        {"apiVersion": "v1", "kind": "ConfigMap", "name": "b", "uid": b["metadata"]["uid"]}]}})
+    api.delete(f"/api/v1/namespaces/{ns}/configmaps/a")
+    wait_for(lambda: not api.items(f"/api/v1/namespaces/{ns}/configmaps") or
+             [c["metadata"]["name"] for c in api.items(f"/api/v1/namespaces/{ns}/configmaps")] == ["kube-root-ca.crt"],
+             20, what="b collected once its owner a is gone")
+    assert control_plane.components[0].proc.poll() is None  # still running

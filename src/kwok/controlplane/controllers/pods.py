@@ -119,6 +119,8 @@ def _invert(text: str) -> str:
 
 def pods_to_delete(pods: list[dict[str, Any]], count: int) -> list[dict[str, Any]]:
     """The `count` pods to delete, preferring pods doubled up on a node (getPodsRankedByRelatedPodsOnSameNode)."""
+    if count >= len(pods):
+        return list(pods)  # all of them go: no ranking needed (scale to zero of a large set)
     per_node: dict[str, int] = {}
     for pod in pods:
         node = (pod.get("spec") or {}).get("nodeName") or ""

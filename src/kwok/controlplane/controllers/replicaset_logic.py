@@ -52,16 +52,24 @@ def replica_set_status(rs: dict[str, Any], pods: list[dict[str, Any]], template_
     """calculateStatus: counts over the active pods, and the ReplicaFailure condition."""
     spec = rs.get("spec") or {}
     min_ready = int(spec.get("minReadySeconds") or 0)
-    active = [p for p in pods if is_active(p)]
     template_labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
-    fully = sum(1 for p in active if all((p["metadata"].get("labels") or {}).get(k) == v
-                                         for k, v in template_labels.items()))
+    replicas = fully = ready = available = terminating = 0
+    for p in pods:  # one pass: this runs on every sync of sets with thousands of pods
+        if not is_active(p):
+            terminating += is_terminating(p)
+            continue
+        replicas += 1
+        labels = p["metadata"].get("labels") or {}
+        fully += all(labels.get(k) == v for k, v in template_labels.items())
+        if is_ready(p):
+            ready += 1
+            available += min_ready <= 0 or is_available(p, min_ready, now)
     status: dict[str, Any] = {
-        "replicas": len(active),
+        "replicas": replicas,
         "fullyLabeledReplicas": fully,
-        "readyReplicas": sum(1 for p in active if is_ready(p)),
-        "availableReplicas": sum(1 for p in active if is_available(p, min_ready, now)),
-        "terminatingReplicas": sum(1 for p in pods if is_terminating(p)),
+        "readyReplicas": ready,
+        "availableReplicas": available,
+        "terminatingReplicas": terminating,
         "observedGeneration": rs["metadata"].get("generation", 0),
     }
     conditions = [c for c in (rs.get("status") or {}).get("conditions") or () if c.get("type") != "ReplicaFailure"]
