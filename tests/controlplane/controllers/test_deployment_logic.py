@@ -106,3 +106,16 @@ def test_hash_is_stable_and_changes_with_template_and_collisions() -> None:
     assert logic.compute_hash(t1, None) != logic.compute_hash(t2, None)
     assert logic.compute_hash(t1, 1) != logic.compute_hash(t1, None)
     assert set(logic.compute_hash(t1, None)) <= set(logic.SAFE_ALPHANUMS)
+
+
+def test_template_equality_is_semantic() -> None:
+    """kubectl rollout undo writes the set's template back with Go's zero values
+    (`creationTimestamp: null`, `resources: {}`): it is still the same template."""
+    ours = {"metadata": {"labels": {"app": "web", logic.HASH_LABEL: "abc"}},
+            "spec": {"containers": [{"name": "c", "image": "v1"}]}}
+    from_kubectl = {"metadata": {"creationTimestamp": None, "labels": {"app": "web"}},
+                    "spec": {"containers": [{"name": "c", "image": "v1", "resources": {}}]}}
+    assert logic.equal_ignore_hash(ours, from_kubectl)
+    assert logic.compute_hash(from_kubectl, None) == logic.compute_hash(
+        {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "c", "image": "v1"}]}}, None)
+    assert not logic.equal_ignore_hash(ours, {**from_kubectl, "spec": {"containers": [{"name": "c", "image": "v2"}]}})

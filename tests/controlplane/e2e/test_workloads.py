@@ -76,9 +76,11 @@ def test_rolling_image_update_respects_surge_and_completes(control_plane: Cluste
         kubelet.step(ns)
         pods = [p for p in api.items(f"/api/v1/namespaces/{ns}/pods") if not p["metadata"].get("deletionTimestamp")]
         peak = max(peak, len(pods))
-        status = _deployment_status(api, ns, "app")
+        d = api.get(f"/apis/apps/v1/namespaces/{ns}/deployments/app")
+        status = d.get("status") or {}
         progressing = next((c for c in status.get("conditions") or () if c["type"] == "Progressing"), {})
-        return (status.get("updatedReplicas") == 4 and status.get("replicas") == 4
+        return (status.get("observedGeneration", 0) >= d["metadata"]["generation"]
+                and status.get("updatedReplicas") == 4 and status.get("replicas") == 4
                 and status.get("availableReplicas") == 4 and progressing.get("reason") == "NewReplicaSetAvailable")
 
     wait_for(finished, 30, interval=0.05, what="rollout complete")

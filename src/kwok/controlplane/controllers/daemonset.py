@@ -11,7 +11,7 @@ from kwok.controlplane.controllers import daemonset_logic as logic
 from kwok.controlplane.controllers.base import Controller, controller_of
 from kwok.controlplane.controllers.expectations import Expectations
 from kwok.controlplane.controllers.pods import pod_from_template
-from kwok.controlplane.mergediff import merge_diff
+from kwok.controlplane.mergediff import replace_patch
 
 KIND, API_VERSION = "DaemonSet", "apps/v1"
 
@@ -63,9 +63,8 @@ class DaemonSetController(Controller):
             self.expectations.expect(key, len(plan.create_on), deletes, now)
             await asyncio.gather(*(self._create(key, ds, node) for node in plan.create_on),
                                  *(self._delete(p) for p in plan.delete))
-        status = merge_diff(ds.get("status"), plan.status)
-        if status:
-            await self.api.patch(ds["metadata"]["name"], {"status": status}, namespace=ds["metadata"].get("namespace"),
+        if plan.status != {k: v for k, v in (ds.get("status") or {}).items() if k != "conditions"}:
+            await self.api.patch(ds["metadata"]["name"], {"status": replace_patch(ds.get("status"), plan.status)}, namespace=ds["metadata"].get("namespace"),
                                  subresource="status")
 
     async def _create(self, key: str, ds: dict[str, Any], node: str) -> None:

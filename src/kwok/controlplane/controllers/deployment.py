@@ -15,7 +15,7 @@ from kwok.client import ApiError
 from kwok.controlplane.controllers import deployment_logic as logic
 from kwok.controlplane.controllers.base import Controller, controller_of
 from kwok.controlplane.controllers.pods import controller_ref, is_terminal
-from kwok.controlplane.mergediff import merge_diff
+from kwok.controlplane.mergediff import replace_patch
 from kwok.controlplane.timefmt import parse_time
 
 log = logging.getLogger("kwok.controlplane.controllers.deployment")
@@ -273,7 +273,7 @@ class DeploymentController(Controller):
         now = self.ctx.now()
         status = logic.rollout_status(logic.StatusInputs(d, sets, new, now, failure_conditions))
         if status != (d.get("status") or {}):
-            await self.api.patch(d["metadata"]["name"], {"status": merge_diff(d.get("status"), status)},
+            await self.api.patch(d["metadata"]["name"], {"status": replace_patch(d.get("status"), status)},
                                  namespace=d["metadata"].get("namespace"), subresource="status")
         self._requeue_stuck(d, status, now)
         return status

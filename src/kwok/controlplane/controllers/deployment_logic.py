@@ -46,9 +46,20 @@ def _fnv32a(data: bytes) -> int:
     return h
 
 
+def semantic(value: Any) -> Any:
+    """The value with nulls and empty maps/lists dropped: what Go's typed decoding and
+    `equality.Semantic.DeepEqual` cannot tell apart (`creationTimestamp: null`, `resources: {}`)."""
+    if isinstance(value, dict):
+        out = {k: semantic(v) for k, v in value.items()}
+        return {k: v for k, v in out.items() if v is not None and v != {} and v != []}
+    if isinstance(value, list):
+        return [semantic(v) for v in value]
+    return value
+
+
 def compute_hash(template: dict[str, Any], collision_count: int | None) -> str:
     """A stable short hash of the pod template, spelled with rand.SafeEncodeString's alphabet."""
-    data = orjson.dumps(template, option=orjson.OPT_SORT_KEYS)
+    data = orjson.dumps(semantic(template), option=orjson.OPT_SORT_KEYS)
     if collision_count:
         data += collision_count.to_bytes(4, "little")
     return "".join(SAFE_ALPHANUMS[ord(c) % len(SAFE_ALPHANUMS)] for c in str(_fnv32a(data)))
@@ -63,7 +74,7 @@ def _without_hash(template: dict[str, Any]) -> dict[str, Any]:
 
 
 def equal_ignore_hash(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    return _without_hash(a) == _without_hash(b)
+    return bool(semantic(_without_hash(a)) == semantic(_without_hash(b)))
 
 
 def revision(obj: dict[str, Any]) -> int:

@@ -13,7 +13,7 @@ from kwok.controlplane.controllers import job_logic as logic
 from kwok.controlplane.controllers.base import Controller, controller_of
 from kwok.controlplane.controllers.expectations import Expectations
 from kwok.controlplane.controllers.pods import pod_from_template
-from kwok.controlplane.mergediff import merge_diff
+from kwok.controlplane.mergediff import replace_patch
 
 log = logging.getLogger("kwok.controlplane.controllers.job")
 KIND, API_VERSION = "Job", "batch/v1"
@@ -64,7 +64,7 @@ class JobController(Controller):
         if plan.new_failures:
             self.last_failure[uid] = now
         if plan.status != (job.get("status") or {}):
-            patch = {"status": merge_diff(job.get("status"), plan.status)}
+            patch = {"status": replace_patch(job.get("status"), plan.status)}
             updated = await self.api.patch(job["metadata"]["name"], patch,
                                            namespace=job["metadata"].get("namespace"), subresource="status")
             # Write through: the next sync (caused by the finalizer removals below) must see the

@@ -23,7 +23,7 @@ from kwok.controlplane.controllers.replicaset_logic import (
     slow_start_batches,
     status_changed,
 )
-from kwok.controlplane.mergediff import merge_diff
+from kwok.controlplane.mergediff import replace_patch
 
 log = logging.getLogger("kwok.controlplane.controllers.replicaset")
 
@@ -106,7 +106,7 @@ class ReplicaSetController(Controller):
             await self._manage(key, rs, active)
         status = replica_set_status(rs, pods, selector, now, self._create_errors.get(key))
         if status_changed(rs.get("status"), status):
-            await self.api.patch(rs["metadata"]["name"], {"status": merge_diff(rs.get("status"), status)},
+            await self.api.patch(rs["metadata"]["name"], {"status": replace_patch(rs.get("status"), status)},
                                  namespace=rs["metadata"].get("namespace"), subresource="status")
         self._requeue_for_availability(key, rs, active, now)
 

@@ -8,7 +8,7 @@ from typing import Any
 from kwok.api.quantity import Quantity
 from kwok.controlplane.controllers.base import Controller
 from kwok.controlplane.controllers.pods import is_terminal
-from kwok.controlplane.mergediff import merge_diff
+from kwok.controlplane.mergediff import merge_diff, replace_patch
 
 COUNTED = {"services": ("v1", "services"), "configmaps": ("v1", "configmaps"), "secrets": ("v1", "secrets"),
            "persistentvolumeclaims": ("v1", "persistentvolumeclaims"),
@@ -75,6 +75,6 @@ class ResourceQuotaController(Controller):
             if value is not None:
                 used[name] = value
         status = {"hard": hard, "used": used}
-        patch = merge_diff(quota.get("status"), status)
-        if patch:
-            await self.api.patch(quota["metadata"]["name"], {"status": patch}, namespace=ns, subresource="status")
+        if merge_diff(quota.get("status"), status):
+            await self.api.patch(quota["metadata"]["name"], {"status": replace_patch(quota.get("status"), status)},
+                                 namespace=ns, subresource="status")

@@ -9,7 +9,7 @@ from kwok.client import ApiError
 from kwok.controlplane.controllers import statefulset_logic as logic
 from kwok.controlplane.controllers.base import Controller, controller_of
 from kwok.controlplane.controllers.pods import controller_ref
-from kwok.controlplane.mergediff import merge_diff
+from kwok.controlplane.mergediff import replace_patch
 
 KIND, API_VERSION = "StatefulSet", "apps/v1"
 
@@ -44,9 +44,8 @@ class StatefulSetController(Controller):
                 await self._create(sts, index)
             for pod in plan.delete:
                 await self._delete(sts, pod)
-        status = merge_diff(sts.get("status"), plan.status)
-        if status:
-            await self.api.patch(sts["metadata"]["name"], {"status": status},
+        if plan.status != (sts.get("status") or {}):
+            await self.api.patch(sts["metadata"]["name"], {"status": replace_patch(sts.get("status"), plan.status)},
                                  namespace=sts["metadata"].get("namespace"), subresource="status")
 
     async def _create(self, sts: dict[str, Any], index: int) -> None:

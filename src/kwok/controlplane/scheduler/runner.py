@@ -130,6 +130,8 @@ class Scheduler:
                 self._cluster_changed()
             return
         node = spec.get("nodeName")
+        if node and self._refresh_in_place(key, node, pod, old):
+            return
         if node:
             self.queue.delete(key)
             self._assumed.discard(key)
@@ -155,6 +157,22 @@ class Scheduler:
             self._nominated.setdefault(nominated, {})[key] = info
         self.queue.add(info, time.monotonic())
         self._wake.set()
+
+    def _refresh_in_place(self, key: str, node: str, pod: dict[str, Any], old: dict[str, Any] | None) -> bool:
+        """A status update of a placed pod (kwok's stages): keep its PodInfo, only swap the object.
+        Recomputing requests for every status change of 100,000 pods would dominate the loop."""
+        if old is None or (pod.get("status") or {}).get("phase") in TERMINAL_PHASES:
+            return False
+        meta, old_meta = pod["metadata"], old["metadata"]
+        if (old.get("spec") != pod.get("spec") or old_meta.get("labels") != meta.get("labels")
+                or old_meta.get("deletionTimestamp") != meta.get("deletionTimestamp")):
+            return False
+        node_info = self.snapshot.nodes.get(node)
+        existing = node_info.pods.get(key) if node_info is not None else None
+        if existing is None:
+            return False
+        existing.pod = pod
+        return True
 
     def _forget_nominated(self, key: str) -> None:
         if self._nominated:
