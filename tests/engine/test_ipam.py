@@ -84,3 +84,21 @@ def test_scale_helpers() -> None:
     assert add_cidr("fd00::/64", 2) == "fd00:0:0:2::/64"
     assert add_ip("192.0.2.1", 5) == "192.0.2.6"
     assert add_ip("2001:db8::1", 16) == "2001:db8::11"
+
+
+def test_a_full_ipv4_range_on_a_dual_stack_node_leaves_pods_the_ipv6_address() -> None:
+    from kwok.engine.ipam import IPPoolExhausted, PodNetwork
+
+    node = {"spec": {"podCIDRs": ["10.0.0.0/30", "fd00::/64"]}}
+    net = PodNetwork("10.0.0.0/24", "", lambda name: node)
+    first = net.pod_ips("n", False, "u1", "a", "ns")
+    second = net.pod_ips("n", False, "u2", "b", "ns")
+    third = net.pod_ips("n", False, "u3", "c", "ns")
+    assert [len(first), len(second)] == [2, 2]
+    assert third == ["fd00::3"]                           # no IPv4 left: IPv6 only, still unique
+    assert len({*first, *second, *third}) == 5
+    single = PodNetwork("10.0.0.0/30", "", lambda name: None)
+    single.pod_ips("n", False, "u1", "a", "ns")
+    single.pod_ips("n", False, "u2", "b", "ns")
+    with pytest.raises(IPPoolExhausted, match="10.0.0.0/30 exhausted"):
+        single.pod_ips("n", False, "u3", "c", "ns")

@@ -103,6 +103,9 @@ def build_kwok_controller(paths: ClusterPaths, opts: dict[str, Any], port: int) 
         f"--kubeconfig={paths.internal_kubeconfig}",
         f"--config={paths.config}",
         "--manage-all-nodes=true",
+        # Nodes without a podCIDR share this range; KWOK's /24 default silently overflows (and
+        # duplicates IPs) past 254 pods, ours refuses to, so a cluster gets room for 65,534.
+        "--cidr=10.0.0.0/16",
         "--node-name=localhost",
         "--node-ip=127.0.0.1",
         f"--node-port={port}",

@@ -108,13 +108,8 @@ def deletion_rank(pod: dict[str, Any], colocated: int = 0) -> tuple[Any, ...]:
         -colocated,
         -ready_since,
         -_restarts(pod),
-        _invert(created),
+        -parse_time(created) if created else float("-inf"),  # newer first; no timestamp first of all
     )
-
-
-def _invert(text: str) -> str:
-    """A string that sorts in reverse order of `text` (newer timestamps first)."""
-    return "".join(chr(0x10FFFF - ord(c)) for c in text)
 
 
 def pods_to_delete(pods: list[dict[str, Any]], count: int) -> list[dict[str, Any]]:

@@ -253,7 +253,8 @@ class Scheduler:
                 return
         self.scheduled += 1
         self.recorder.event(info.pod, "Normal", "Scheduled",
-                            f"Successfully assigned {info.namespace}/{info.name} to {node}", kind="Pod")
+                            f"Successfully assigned {info.namespace}/{info.name} to {node}", kind="Pod",
+                            component=_profile(info))
 
     async def _post_binding(self, info: PodInfo, body: dict[str, Any]) -> None:
         await self._provision_volumes(info, body["target"]["name"])
@@ -304,7 +305,7 @@ class Scheduler:
                 error.post_filter_msg = outcome.message
         message = error.message
         log.info("unable to schedule pod %s: %s", info.key, message)
-        self.recorder.event(info.pod, "Warning", "FailedScheduling", message, kind="Pod")
+        self.recorder.event(info.pod, "Warning", "FailedScheduling", message, kind="Pod", component=_profile(info))
         self.queue.unschedulable(info.key, time.monotonic())
         patch = failed_condition_patch(info.pod, message, time.time(), nominate)
         if patch is not None:
@@ -347,6 +348,11 @@ class Scheduler:
         task = asyncio.create_task(coro, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+
+def _profile(info: PodInfo) -> str:
+    """Events are reported by the profile (scheduler name) that handled the pod."""
+    return str(info.spec.get("schedulerName") or DEFAULT_SCHEDULER_NAME)
 
 
 def _placement_changed(old: dict[str, Any], new: dict[str, Any]) -> bool:
