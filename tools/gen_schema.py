@@ -45,7 +45,8 @@ sys.path.insert(0, str(ROOT / "src"))  # also runs from a checkout that is not i
 from kwok.api.schema import proto_package  # noqa: E402
 
 DATA = ROOT / "src" / "kwok" / "api" / "data"
-DEFAULT_UPSTREAM = Path("/work/shared/upstream")
+# ../shared/upstream beside the checkout, as sessions and CI lay it out.
+DEFAULT_UPSTREAM = Path(__file__).resolve().parents[2] / "shared" / "upstream"
 
 # ------------------------------------------------------------------------------------------------
 # Proto types whose JSON form is not their protobuf shape.

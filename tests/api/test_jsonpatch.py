@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from kwok.api.jsonpatch import JsonPatchError, apply_json_patch
+from tests.conftest import KUBECTL_137
 
 POD = {"metadata": {"name": "p", "labels": {"app": "web"}, "finalizers": ["a", "b"]},
        "spec": {"containers": [{"name": "c", "image": "nginx"}]}}
@@ -78,7 +79,7 @@ ORACLE_OPS: list[list[dict[str, Any]]] = [
 ]
 CM: dict[str, Any] = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "labels": {"a": "1"}},
                       "data": {"k": "v"}}
-KUBECTL = Path(os.environ.get("VIRTUAL_ENV", "/work/venv")) / "bin" / "kubectl"
+KUBECTL = Path(KUBECTL_137)
 
 
 def _kubectl_json_patch(ops: list[dict[str, Any]], workdir: str) -> Any:

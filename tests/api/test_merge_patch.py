@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Any
 import pytest
 
 from kwok.api.merge_patch import apply_merge_patch, create_merge_patch, json_copy, merge_patch_in_place
+from tests.conftest import KUBECTL_137
 
 # RFC 7386 Appendix A
 RFC_CASES = [
@@ -94,7 +94,7 @@ def test_create_merge_patch_is_minimal() -> None:
 
 # --- the real kubectl applies merge patches with the same library as the API server ------------
 
-KUBECTL = Path(os.environ.get("VIRTUAL_ENV", "/work/venv")) / "bin" / "kubectl"
+KUBECTL = Path(KUBECTL_137)
 CM: dict[str, Any] = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "labels": {"a": "1"}},
                       "data": {"k": "v"}}
 ORACLE_PATCHES: list[dict[str, Any]] = [

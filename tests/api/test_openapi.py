@@ -21,9 +21,10 @@ from kwok.api.openapi import (
     openapi_v3_root,
 )
 from kwok.api.schema import get_schema
+from tests.conftest import KUBECTL_137, SHARED_DIR
 
-KWOK_CRDS = Path("/work/shared/upstream/kwok/kustomize/crd/bases")
-KUBECTLS = [k for k in ("/usr/lib/google-cloud-sdk/bin/kubectl.1.32", "/work/venv/bin/kubectl") if Path(k).exists()]
+KWOK_CRDS = Path(SHARED_DIR + "/upstream/kwok/kustomize/crd/bases")
+KUBECTLS = [k for k in ("/usr/lib/google-cloud-sdk/bin/kubectl.1.32", KUBECTL_137) if Path(k).exists()]
 
 
 @pytest.fixture(scope="module")

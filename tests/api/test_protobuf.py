@@ -11,10 +11,11 @@ import orjson
 import pytest
 
 from kwok.api.protobuf import ProtobufError, decode, encode, go_duration, parse_go_duration
+from tests.conftest import KUBECTL_137, SHARED_DIR
 
-FIXTURES = Path("/work/shared/upstream/k8s-api/testdata/HEAD")
+FIXTURES = Path(SHARED_DIR + "/upstream/k8s-api/testdata/HEAD")
 PB_FILES = sorted(FIXTURES.glob("*.pb"))
-KUBECTLS = [k for k in ("/usr/lib/google-cloud-sdk/bin/kubectl.1.32", "/work/venv/bin/kubectl") if Path(k).exists()]
+KUBECTLS = [k for k in ("/usr/lib/google-cloud-sdk/bin/kubectl.1.32", KUBECTL_137) if Path(k).exists()]
 
 
 def fixture_type(path: Path) -> tuple[str, str]:

@@ -18,8 +18,9 @@ import pytest
 
 from kwok.api.merge_patch import json_copy
 from kwok.api.strategic import PatchError, apply_strategic, create_two_way_patch
+from tests.conftest import KUBECTL_137
 
-KUBECTL = Path(os.environ.get("VIRTUAL_ENV", "/work/venv")) / "bin" / "kubectl"
+KUBECTL = Path(KUBECTL_137)
 POD_MSG = "k8s.io.api.core.v1.Pod"
 DEPLOY_MSG = "k8s.io.api.apps.v1.Deployment"
 NODE_MSG = "k8s.io.api.core.v1.Node"

@@ -17,8 +17,9 @@ from typing import Any
 import pytest
 
 from tests.apiserver.harness import ApiServer
+from tests.conftest import SHARED_DIR
 
-HEAD = Path("/work/shared/upstream/k8s-api/testdata/HEAD")
+HEAD = Path(SHARED_DIR + "/upstream/k8s-api/testdata/HEAD")
 SERVER_SET = ("uid", "resourceVersion", "creationTimestamp", "generation", "managedFields", "selfLink",
               "deletionTimestamp", "deletionGracePeriodSeconds", "generateName", "namespace")
 NS = "fixtures"

@@ -44,6 +44,17 @@ def test_master_overrides_the_kubeconfig_server(tmp_path: Path) -> None:
     assert cfg.server == "http://10.0.0.1:8080"
 
 
+def test_master_works_with_a_kubeconfig_that_has_no_current_context(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What `kwokctl delete cluster` leaves when it removed the only context.
+    empty = write(tmp_path, "apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\ncurrent-context: ''\n")
+    monkeypatch.setenv("KUBECONFIG", empty)
+    assert ClientConfig.load(master="http://127.0.0.1:8080").server == "http://127.0.0.1:8080"
+    with pytest.raises(ConfigError, match="no current-context"):
+        ClientConfig.load()
+
+
 def test_kubeconfig_env_lists_several_files_first_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     first = write(tmp_path, TWO_CONTEXTS.replace("current-context: a", "current-context: b"), "one")
     second = write(tmp_path, TWO_CONTEXTS.replace("/tmp/a.sock", "/tmp/other.sock"), "two")

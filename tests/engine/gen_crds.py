@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-UPSTREAM = "/work/shared/upstream/kwok/kustomize/crd/bases"
+UPSTREAM = str(pathlib.Path(__file__).resolve().parents[3] / "shared/upstream/kwok/kustomize/crd/bases")
 TARGET = pathlib.Path(__file__).resolve().parents[2] / "src/kwok/engine/data/crds.json"
 
 

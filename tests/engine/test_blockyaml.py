@@ -9,6 +9,7 @@ import pytest
 from kwok.engine import StageSet, blockyaml, default_stages, yamlcodec
 from kwok.engine.gotemplate import json_numbers
 from kwok.engine.stagetest import UPSTREAM_TEST_NOW, stage_test_funcs
+from tests.conftest import SHARED_DIR
 
 SNIPPETS = [
     "",
@@ -59,7 +60,7 @@ def test_handles_what_our_stage_sets_render() -> None:
     funcs = stage_test_funcs(UPSTREAM_TEST_NOW, "0.9.0", stub=True)
     objects = [
         yamlcodec.load(open(f).read())
-        for f in glob.glob("/work/shared/upstream/kwok/kustomize/stage/*/*/testdata/*.input.yaml")
+        for f in glob.glob(SHARED_DIR + "/upstream/kwok/kustomize/stage/*/*/testdata/*.input.yaml")
     ]
     if not objects:
         pytest.skip("upstream data not present")

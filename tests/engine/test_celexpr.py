@@ -11,6 +11,7 @@ import pytest
 from kwok.engine import yamlcodec
 from kwok.engine.celexpr import CELContext, CELError, CELProgram
 from kwok.engine.celfuncs import CELQuantity, as_float
+from tests.conftest import SHARED_DIR
 
 NOW = dt.datetime(2024, 1, 1, 0, 1, 0, tzinfo=dt.UTC)
 POD = {
@@ -111,7 +112,7 @@ def test_syntax_errors_name_the_position() -> None:
         CELProgram("self.a ==")
 
 
-UPSTREAM_METRICS = pathlib.Path("/work/shared/upstream/kwok/kustomize/metrics")
+UPSTREAM_METRICS = pathlib.Path(SHARED_DIR + "/upstream/kwok/kustomize/metrics")
 
 
 @pytest.mark.skipif(not UPSTREAM_METRICS.exists(), reason="upstream data not present")

@@ -8,6 +8,7 @@ import pytest
 
 from kwok.engine.config import ConfigError, load_documents
 from kwok.engine.crdschema import kinds
+from tests.conftest import SHARED_DIR
 
 HERE = pathlib.Path(__file__).parent
 
@@ -36,7 +37,7 @@ def test_the_twelve_kinds_come_from_the_upstream_crds() -> None:
 def test_shipped_crd_data_matches_upstream() -> None:
     import importlib.util
 
-    upstream = pathlib.Path("/work/shared/upstream/kwok/kustomize/crd/bases")
+    upstream = pathlib.Path(SHARED_DIR + "/upstream/kwok/kustomize/crd/bases")
     if not upstream.exists():
         pytest.skip("upstream CRDs not present")
     spec = importlib.util.spec_from_file_location("gen_crds", HERE / "gen_crds.py")

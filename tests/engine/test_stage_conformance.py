@@ -18,8 +18,9 @@ from kwok.engine import yamlcodec
 from kwok.engine.config import load_documents
 from kwok.engine.lifecycle import StageSet
 from kwok.engine.stagetest import UPSTREAM_TEST_NOW, run_stage_test, stage_test_funcs
+from tests.conftest import SHARED_DIR
 
-UPSTREAM = pathlib.Path("/work/shared/upstream/kwok/kustomize/stage")
+UPSTREAM = pathlib.Path(SHARED_DIR + "/upstream/kwok/kustomize/stage")
 CASES = sorted(UPSTREAM.glob("*/*/testdata/*.input.yaml"))
 
 pytestmark = pytest.mark.skipif(not CASES, reason="upstream KWOK data not present")

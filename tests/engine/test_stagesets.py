@@ -9,8 +9,9 @@ import pytest
 from kwok.engine import StageSet, default_stages, yamlcodec
 from kwok.engine.stagesets import STAGE_SET_NAMES
 from kwok.engine.stagetest import UPSTREAM_TEST_NOW, run_stage_test, stage_test_funcs
+from tests.conftest import SHARED_DIR
 
-UPSTREAM = pathlib.Path("/work/shared/upstream/kwok/kustomize/stage")
+UPSTREAM = pathlib.Path(SHARED_DIR + "/upstream/kwok/kustomize/stage")
 OUR_SET = {
     "node/fast": "fast",
     "pod/fast": "fast",

@@ -17,8 +17,9 @@ import pytest
 from kwok.engine import CELContext, Stage, StageSet, default_stages, load_documents, yamlcodec
 from kwok.engine.stagesets import STAGE_SET_NAMES
 from kwok.engine.stagetest import UPSTREAM_TEST_NOW, stage_test_funcs
+from tests.conftest import SHARED_DIR
 
-UPSTREAM = pathlib.Path("/work/shared/upstream/kwok/kustomize/stage")
+UPSTREAM = pathlib.Path(SHARED_DIR + "/upstream/kwok/kustomize/stage")
 pytestmark = pytest.mark.skipif(not UPSTREAM.exists(), reason="upstream KWOK data not present")
 
 

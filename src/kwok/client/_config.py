@@ -73,6 +73,10 @@ class ClientConfig:
     def load(cls, kubeconfig: str | None = None, context: str | None = None, master: str | None = None) -> ClientConfig:
         """Resolve like client-go's BuildConfigFromFlags: kubeconfig, else in-cluster, else `master`."""
         paths = _kubeconfig_paths(kubeconfig)
+        if paths and master and not context and not _merge(paths)["current-context"]:
+            # client-go: with --master, a kubeconfig without a current context (e.g. after
+            # `kwokctl delete cluster` removed the last one) adds nothing; the server is master.
+            paths = []
         if paths:
             cfg = _from_kubeconfig(paths, context)
         elif _in_cluster():

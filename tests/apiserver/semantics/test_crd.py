@@ -12,10 +12,11 @@ import yaml
 from kwok.apiserver.crd import CustomResourceStrategy, resource_info
 from kwok.apiserver.registry import RequestContext
 from kwok.apiserver.strategies.structural import apply_defaults, prune
+from tests.conftest import SHARED_DIR
 
 from .helpers import NOW, create, messages, strategy
 
-UPSTREAM = Path("/work/shared/upstream/kwok/kustomize")
+UPSTREAM = Path(SHARED_DIR + "/upstream/kwok/kustomize")
 
 SCHEMA: dict[str, Any] = {
     "type": "object",

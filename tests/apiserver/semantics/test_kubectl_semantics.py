@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from tests.apiserver.harness import ApiServer
+from tests.conftest import SHARED_DIR
 
-KWOK_CRDS = Path("/work/shared/upstream/kwok/kustomize/crd/bases")
+KWOK_CRDS = Path(SHARED_DIR + "/upstream/kwok/kustomize/crd/bases")
 KUBECTL_132 = "/usr/bin/kubectl"
 
 
@@ -168,7 +169,7 @@ def test_kwok_crds_apply_and_serve(apiserver: ApiServer) -> None:
     kwok = [c for c in names if c["spec"]["group"] == "kwok.x-k8s.io"]
     assert len(kwok) == 12
     _wait_served(apiserver, "stages.kwok.x-k8s.io")
-    stage_file = Path("/work/shared/upstream/kwok/kustomize/stage/pod/fast/pod-ready.yaml")
+    stage_file = Path(SHARED_DIR + "/upstream/kwok/kustomize/stage/pod/fast/pod-ready.yaml")
     apiserver.kubectl(KUBECTL_132, "apply", "-f", str(stage_file))
     assert apiserver.kubectl(KUBECTL_132, "get", "stages", "pod-ready", "-o", "name").stdout.strip() == \
         "stage.kwok.x-k8s.io/pod-ready"

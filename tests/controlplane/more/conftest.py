@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import KUBECTL_137
+
 from ..e2e.harness import Cluster, FakeKubelet, wait_for
 
-KUBECTLS = [k for k in ("/usr/bin/kubectl", "/work/venv/bin/kubectl") if shutil.which(k)]
+KUBECTLS = [k for k in ("/usr/bin/kubectl", KUBECTL_137) if shutil.which(k)]
 
 
 @pytest.fixture(scope="module")
