@@ -34,3 +34,13 @@ def kubectl_bin(request: pytest.FixtureRequest) -> str:
     if not os.path.exists(path):
         pytest.skip(f"{request.param} not installed at {path}")
     return path
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_from_the_users_clusters(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """No test may read or write the developer's ~/.kube/config or ~/.kwok: components started
+    with --master must not pick up a real context's credentials, and kwokctl must not add contexts."""
+    home = tmp_path_factory.mktemp("home")
+    os.environ["KUBECONFIG"] = str(home / "kubeconfig")
+    os.environ["KWOK_WORKDIR"] = str(home / "kwok")
+    os.environ.setdefault("KUBECACHEDIR", str(home / "kubecache"))
