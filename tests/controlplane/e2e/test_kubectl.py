@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from tests.conftest import KUBECTL_137
+
 from .harness import Cluster, FakeKubelet, namespace, wait_for
 from .test_workloads import deployment
 
@@ -36,7 +38,7 @@ def kubectl(binary: str, cluster: Cluster, tmp: Path, *args: str, timeout: float
 
 
 def test_rollout_status_and_undo(control_plane: Cluster, kubectl_bin: str, tmp_path: Path) -> None:
-    ns = namespace(control_plane.api, "rollout-" + ("venv" if "venv" in kubectl_bin else "system"))
+    ns = namespace(control_plane.api, "rollout-" + ("v137" if kubectl_bin == KUBECTL_137 else "v132"))
     control_plane.api.post(f"/apis/apps/v1/namespaces/{ns}/deployments", deployment("web", 3, image="nginx:1.25"))
     with kubelet_running(control_plane, ns):
         done = kubectl(kubectl_bin, control_plane, tmp_path, "-n", ns, "rollout", "status", "deployment/web",

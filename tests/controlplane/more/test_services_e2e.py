@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import KUBECTL_137
+
 from ..e2e.harness import ApiError, Cluster, FakeKubelet, namespace, now_rfc3339, wait_for
 from .conftest import KUBECTLS, kubectl, kubelet_running
 
@@ -48,7 +50,7 @@ def _slices(cluster: Cluster, ns: str, svc: str) -> list[dict[str, Any]]:
 @pytest.mark.parametrize("binary", KUBECTLS)
 def test_endpoints_and_slices_follow_pod_readiness(control_plane: Cluster, binary: str, tmp_path: Path) -> None:
     api = control_plane.api
-    ns = namespace(api, "ep-" + ("venv" if "venv" in binary else "system"))
+    ns = namespace(api, "ep-" + ("v137" if binary == KUBECTL_137 else "v132"))
     api.post(f"/api/v1/namespaces/{ns}/services", service("web", {"app": "web"}))
     run_pod(control_plane, ns, pod("web-1", {"app": "web"}), "10.1.0.1")
     run_pod(control_plane, ns, pod("web-2", {"app": "web"}), "10.1.0.2")
@@ -182,7 +184,7 @@ def _pdb_status(api: Any, ns: str, name: str) -> dict[str, Any]:
 @pytest.mark.parametrize("binary", KUBECTLS)
 def test_pdb_allowed_disruptions_and_eviction(control_plane: Cluster, binary: str, tmp_path: Path) -> None:
     api = control_plane.api
-    ns = namespace(api, "pdb-" + ("venv" if "venv" in binary else "system"))
+    ns = namespace(api, "pdb-" + ("v137" if binary == KUBECTL_137 else "v132"))
     api.post(f"/apis/apps/v1/namespaces/{ns}/deployments", deployment("app", 3))
     api.post(f"/apis/policy/v1/namespaces/{ns}/poddisruptionbudgets", pdb("min2", {"matchLabels": {"app": "app"}},
                                                                           minAvailable=2))

@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import KUBECTL_137
+
 from ..e2e.harness import Cluster, create_node, namespace, node, wait_for
 from .conftest import KUBECTLS, kubectl, kubelet_running
 
@@ -30,7 +32,7 @@ def _pods(cluster: Cluster, ns: str) -> dict[str, dict[str, Any]]:
 @pytest.mark.parametrize("binary", KUBECTLS)
 def test_statefulset_rollout_with_kubectl(control_plane: Cluster, binary: str, tmp_path: Path) -> None:
     api = control_plane.api
-    ns = namespace(api, "sts-" + ("venv" if "venv" in binary else "system"))
+    ns = namespace(api, "sts-" + ("v137" if binary == KUBECTL_137 else "v132"))
     base = f"/apis/apps/v1/namespaces/{ns}/statefulsets"
     api.post(base, statefulset("web", 3))
     # OrderedReady: web-1 does not exist before web-0 is Running and Ready
@@ -131,7 +133,7 @@ def _placement(cluster: Cluster, ns: str) -> dict[str, str]:
 def test_daemonset_places_one_pod_per_eligible_node_and_rolls(control_plane: Cluster, ds_nodes: list[str],
                                                               binary: str, tmp_path: Path) -> None:
     api = control_plane.api
-    ns = namespace(api, "ds-" + ("venv" if "venv" in binary else "system"))
+    ns = namespace(api, "ds-" + ("v137" if binary == KUBECTL_137 else "v132"))
     base = f"/apis/apps/v1/namespaces/{ns}/daemonsets"
     api.post(base, daemonset("agent"))
     with kubelet_running(control_plane, ns):
