@@ -8,7 +8,7 @@ from typing import Any
 
 from kwok.client import ApiError
 from kwok.controlplane.controllers import daemonset_logic as logic
-from kwok.controlplane.controllers.base import Controller, controller_of
+from kwok.controlplane.controllers.base import Controller
 from kwok.controlplane.controllers.expectations import Expectations
 from kwok.controlplane.controllers.pods import pod_from_template
 from kwok.controlplane.mergediff import replace_patch
@@ -40,15 +40,9 @@ class DaemonSetController(Controller):
             self.queue.add(key)
 
     def _on_pod(self, kind: str, pod: dict[str, Any], old: dict[str, Any] | None) -> None:
-        ref = controller_of(pod)
-        if ref is None or ref.get("kind") != KIND:
-            return
-        key = f"{pod['metadata'].get('namespace')}/{ref['name']}"
-        if kind == "ADDED":
-            self.expectations.created(key)
-        elif kind == "DELETED" or pod["metadata"].get("deletionTimestamp"):
-            self.expectations.deleted(key, f"{pod['metadata'].get('namespace')}/{pod['metadata']['name']}")
-        self.queue.add(key)
+        key = self.expectations.observe_pod(KIND, kind, pod)
+        if key is not None:
+            self.queue.add(key)
 
     async def sync(self, key: str) -> None:
         ds = self.sets.store.get(key)

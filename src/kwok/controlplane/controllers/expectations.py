@@ -7,6 +7,9 @@ Without this a controller that syncs before its own creations reach its cache cr
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
+
+from kwok.controlplane.controllers.base import controller_of
 
 EXPECTATIONS_TIMEOUT = 300.0
 
@@ -46,6 +49,20 @@ class Expectations:
             del self._by_owner[owner]
             return True
         return False
+
+    def observe_pod(self, owner_kind: str, event: str, pod: dict[str, Any]) -> str | None:
+        """Count a pod event against its controlling owner of `owner_kind`; the owner's key, or
+        None when the pod has no such controller."""
+        ref = controller_of(pod)
+        if ref is None or ref.get("kind") != owner_kind:
+            return None
+        namespace = pod["metadata"].get("namespace")
+        owner = f"{namespace}/{ref['name']}"
+        if event == "ADDED":
+            self.created(owner)
+        elif event == "DELETED" or pod["metadata"].get("deletionTimestamp"):
+            self.deleted(owner, f"{namespace}/{pod['metadata']['name']}")
+        return owner
 
     def forget(self, owner: str) -> None:
         self._by_owner.pop(owner, None)
