@@ -21,6 +21,9 @@ OBJECTS = [
     {"status": {"conditions": "not-a-list"}},
     {"status": {"conditions": [{"type": "Ready", "status": True}, {"type": 1}]}},
     {"status": {"conditions": [1, 2]}},
+    {"status": {"conditions": [None, {"type": "Ready"}, {"type": "Ready", "status": None}]}},
+    {"status": {"conditions": [{"type": "Ready", "status": "True"}, {"type": "Ready", "status": "False"}]}},
+    {"status": {"conditions": [{"type": "Ready", "status": "True"}, "text"]}},
     {"status": {"conditions": {"a": {"type": "Ready", "status": "y"}}}},
     {
         "status": {

@@ -5,9 +5,14 @@ of it in PyYAML's Python-level constructor. Mapping keys come out as strings, as
 step of sigs.k8s.io/yaml makes them. Templates produce a narrow kind of YAML: block
 mappings and sequences, one scalar per line, plain or quoted. This reader handles exactly that
 and gives up (returns NOT_HANDLED) on anything else - flow collections other than [] and {},
-block scalars, anchors, tags, multi-line scalars, tabs, document markers - so the caller falls
-back to PyYAML. Plain scalars are resolved with the same YAML 1.1 rules as yamlcodec (timestamps
-stay strings). tests/engine/test_blockyaml.py checks it against PyYAML.
+block scalars, anchors, tags, multi-line scalars, tabs, document markers, the line breaks YAML
+knows besides \\n - so the caller falls back to PyYAML. Plain scalars are resolved with the same
+YAML 1.1 rules as yamlcodec (timestamps stay strings). tests/engine/test_blockyaml.py checks it
+against PyYAML.
+
+The document is read as `Line`s that remember what they parsed to, so the compiled stage
+templates (tplcompile) analyse their fixed lines once and hand in a list of lines per render;
+`Embed` stands for a block the template emitted through `YAML` whose value is already known.
 """
 
 from __future__ import annotations
@@ -22,9 +27,11 @@ from kwok.engine import yamlcodec
 NOT_HANDLED = object()
 
 
-class _Unhandled(Exception):
-    pass
+class Unhandled(Exception):
+    """Outside the supported subset: the caller must read the text with PyYAML."""
 
+
+_Unhandled = Unhandled
 
 _RESOLVERS = yamlcodec.implicit_resolvers()
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()
@@ -39,95 +46,218 @@ _KEY = re.compile(
     r"""^(?:"((?:[^"\\]|\\.)*)"|'((?:[^']|'')*)'|([^\s'"#\[\]{},&*!|>%@`?:-][^:#]*?|-[^\s:#][^:#]*?))\s*:(?:\s+|$)"""
 )
 _DOUBLE = re.compile(r'"((?:[^"\\]|\\.)*)"')
+_SINGLE = re.compile(r"'((?:[^']|'')*)'")
 _DOUBLE_ESCAPES = {"\\": "\\", '"': '"', "/": "/", "n": "\n", "t": "\t", "r": "\r", "0": "\0", " ": " "}
+# Characters a line may not hold: YAML's other line breaks (NEL, LS, PS), which PyYAML folds,
+# and what YAML forbids in a stream, which PyYAML rejects; \t and \r are YAML's but not ours.
+UNSAFE_CHARS = re.compile("[\t\r\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]")
+_UNSET: Any = object()
+
+
+class Line:
+    """One non-blank line: its indentation, its content, and what the content parses to."""
+
+    __slots__ = ("indent", "content", "item", "_key", "_value", "_inner")
+
+    def __init__(self, indent: int, content: str) -> None:
+        self.indent = indent
+        self.content = content
+        self.item = content == "-" or content.startswith("- ")
+        self._key: Any = _UNSET
+        self._value: Any = _UNSET
+        self._inner: Line | None = None
+
+    def key(self) -> tuple[str, str | None] | None:
+        """(key, rest) for `key: rest` (rest None when no scalar follows), None if not a key."""
+        found = self._key
+        if found is _UNSET:
+            try:
+                found = _key_and_rest(self.content)
+            except Unhandled:
+                found = Unhandled
+            self._key = found
+        if found is Unhandled:
+            raise Unhandled
+        return found  # type: ignore[no-any-return]
+
+    def value(self) -> Any:
+        """The scalar after `key:` (for a key line) or the whole line (else)."""
+        found = self._value
+        if found is _UNSET:
+            kv = self.key()
+            text = kv[1] if kv is not None and kv[1] is not None else self.content
+            try:
+                found = _scalar(text)
+            except Unhandled:
+                found = Unhandled
+            self._value = found
+        if found is Unhandled:
+            raise Unhandled
+        if type(found) is list or type(found) is dict:
+            return type(found)()  # `[]` and `{}`: a fresh one each time
+        return found
+
+    @classmethod
+    def known(cls, indent: int, content: str, key: tuple[str, str], value: Any) -> Line:
+        """The line `key: <value>` whose key (`(key, "")`) and value are already known."""
+        line = object.__new__(cls)
+        line.indent, line.content, line.item = indent, content, False
+        line._key, line._value, line._inner = key, value, None
+        return line
+
+    @classmethod
+    def known_item(cls, indent: int, content: str, inner: Line) -> Line:
+        """The item line `- <inner>` whose inner line is already known."""
+        line = object.__new__(cls)
+        line.indent, line.content, line.item = indent, content, True
+        line._key, line._value, line._inner = None, _UNSET, inner
+        return line
+
+    def inner(self) -> Line:
+        """A sequence item's content as a line of its own, at the item's inner indentation."""
+        found = self._inner
+        if found is None:
+            item = self.content[2:].lstrip(" ")
+            found = self._inner = Line(self.indent + len(self.content) - len(item), item)
+        return found
+
+
+class Embed:
+    """A block whose value is known (a dict or list), standing where its lines would be."""
+
+    __slots__ = ("indent", "value")
+    item = False
+    _key = Unhandled
+
+    def __init__(self, indent: int, value: Any) -> None:
+        self.indent = indent
+        self.value = value
+
+    def key(self) -> None:
+        raise Unhandled  # a block in a mapping's key column would merge into it
 
 
 def load(text: str) -> Any:
     """The document of `text`, or NOT_HANDLED when it is outside the supported subset."""
-    lines = _lines(text)
+    lines = split_lines(text)
     if lines is None:
         return NOT_HANDLED
+    return load_lines(lines)
+
+
+def load_lines(lines: list[Line | Embed]) -> Any:
+    """The document of these lines (the list is consumed), or NOT_HANDLED."""
     if not lines:
         return None
     try:
-        value, end = _node(lines, 0, lines[0][0])
-    except _Unhandled:
+        value, end = _node(lines, 0, lines[0].indent)
+    except Unhandled:
         return NOT_HANDLED
     return value if end == len(lines) else NOT_HANDLED
 
 
-def _lines(text: str) -> list[tuple[int, str]] | None:
-    out: list[tuple[int, str]] = []
-    for raw in text.split("\n"):
-        stripped = raw.lstrip(" ")
-        if not stripped or stripped.startswith("#"):
-            continue
-        if "\t" in raw or "\r" in raw or stripped.startswith(("---", "...", "%")):
-            return None
-        out.append((len(raw) - len(stripped), stripped.rstrip(" ")))
+def split_lines(text: str) -> list[Line | Embed] | None:
+    if UNSAFE_CHARS.search(text):
+        return None
+    out: list[Line | Embed] = []
+    try:
+        for raw in text.split("\n"):
+            line = text_line(raw)
+            if line is not None:
+                out.append(line)
+    except Unhandled:
+        return None
     return out
 
 
-def _node(lines: list[tuple[int, str]], i: int, indent: int) -> tuple[Any, int]:
-    content = lines[i][1]
-    if content == "-" or content.startswith("- "):
+def text_line(raw: str) -> Line | None:
+    """The line of one row of text; None for a blank or comment row; raises Unhandled when the
+    row needs PyYAML (the caller has checked UNSAFE_CHARS)."""
+    stripped = raw.lstrip(" ")
+    if not stripped or stripped[0] == "#":
+        return None
+    if stripped.startswith(("---", "...", "%")):
+        raise Unhandled
+    return Line(len(raw) - len(stripped), stripped.rstrip(" "))
+
+
+def _node(lines: list[Line | Embed], i: int, indent: int) -> tuple[Any, int]:
+    line = lines[i]
+    if type(line) is Embed:
+        if i + 1 < len(lines) and lines[i + 1].indent >= line.indent:
+            raise Unhandled  # lines that would continue the embedded block
+        return line.value, i + 1
+    assert type(line) is Line
+    if line.item:
         return _sequence(lines, i, indent)
-    if _KEY.match(content):
+    if line.key() is not None:
         return _mapping(lines, i, indent)
-    if i + 1 < len(lines) and lines[i + 1][0] >= indent:
-        raise _Unhandled  # a multi-line scalar
-    return _scalar(content), i + 1
+    if i + 1 < len(lines) and lines[i + 1].indent >= indent:
+        raise Unhandled  # a multi-line scalar
+    return line.value(), i + 1
 
 
-def _mapping(lines: list[tuple[int, str]], i: int, indent: int) -> tuple[dict[Any, Any], int]:
+def _mapping(lines: list[Line | Embed], i: int, indent: int) -> tuple[dict[Any, Any], int]:
     out: dict[Any, Any] = {}
-    while i < len(lines) and lines[i][0] == indent:
-        match = _KEY.match(lines[i][1])
-        if match is None:
-            raise _Unhandled
-        key = _key(match)
-        rest = lines[i][1][match.end() :]
+    count = len(lines)
+    while i < count and lines[i].indent == indent:
+        line = lines[i]
+        found: Any = line._key  # line.key(), inlined: the hot loop of every render
+        if found is _UNSET or found is Unhandled:
+            found = line.key()
+        if found is None:
+            raise Unhandled
+        key, rest = found
         i += 1
-        if rest and not rest.startswith("#"):
-            out[key] = _scalar(rest)
-        elif i < len(lines) and lines[i][0] > indent:
-            out[key], i = _node(lines, i, lines[i][0])
-        elif i < len(lines) and lines[i][0] == indent and _is_item(lines[i][1]):
+        if rest is not None:
+            assert type(line) is Line
+            value = line._value
+            if value is _UNSET or value is Unhandled or type(value) is list or type(value) is dict:
+                value = line.value()
+            out[key] = value
+        elif i < count and lines[i].indent > indent:
+            out[key], i = _node(lines, i, lines[i].indent)
+        elif i < count and lines[i].indent == indent and lines[i].item:
             out[key], i = _sequence(lines, i, indent)  # a sequence not indented under its key
         else:
             out[key] = None
-    if i < len(lines) and lines[i][0] > indent:
-        raise _Unhandled
+    if i < count and lines[i].indent > indent:
+        raise Unhandled
     return out, i
 
 
-def _is_item(content: str) -> bool:
-    return content == "-" or content.startswith("- ")
-
-
-def _sequence(lines: list[tuple[int, str]], i: int, indent: int) -> tuple[list[Any], int]:
+def _sequence(lines: list[Line | Embed], i: int, indent: int) -> tuple[list[Any], int]:
     out: list[Any] = []
-    while i < len(lines) and lines[i][0] == indent and _is_item(lines[i][1]):
-        content = lines[i][1]
-        if content == "-":
-            if i + 1 < len(lines) and lines[i + 1][0] > indent:
-                value, i = _node(lines, i + 1, lines[i + 1][0])
+    count = len(lines)
+    while i < count and lines[i].indent == indent and lines[i].item:
+        line = lines[i]
+        assert type(line) is Line
+        if line.content == "-":
+            if i + 1 < count and lines[i + 1].indent > indent:
+                value, i = _node(lines, i + 1, lines[i + 1].indent)
             else:
                 value, i = None, i + 1
             out.append(value)
             continue
-        item = content[2:].lstrip(" ")
-        inner = indent + len(content) - len(item)
-        if _is_item(item) or _KEY.match(item):
+        inner = line.inner()
+        if inner.item or inner.key() is not None:
             # The item's first line opens a nested block at the item's own indentation.
-            lines[i] = (inner, item)
-            value, i = _node(lines, i, inner)
+            lines[i] = inner
+            value, i = _node(lines, i, inner.indent)
         else:
-            if i + 1 < len(lines) and lines[i + 1][0] > indent:
-                raise _Unhandled  # a multi-line scalar
-            value, i = _scalar(item), i + 1
+            if i + 1 < count and lines[i + 1].indent > indent:
+                raise Unhandled  # a multi-line scalar
+            value, i = inner.value(), i + 1
         out.append(value)
     return out, i
+
+
+def _key_and_rest(content: str) -> tuple[str, str | None] | None:
+    match = _KEY.match(content)
+    if match is None:
+        return None
+    rest = content[match.end() :]
+    return _key(match), (rest if rest and not rest.startswith("#") else None)
 
 
 def _key(match: re.Match[str]) -> str:
@@ -144,14 +274,14 @@ def _scalar(text: str) -> Any:
     if text[0] == '"':
         match = _DOUBLE.match(text)
         if match is None:
-            raise _Unhandled
+            raise Unhandled
         if match.end() != len(text):
             _expect_comment_or_end(text[match.end() :])
         return _double_quoted(match.group(1))
     if text[0] == "'":
-        match = re.match(r"'((?:[^']|'')*)'", text)
+        match = _SINGLE.match(text)
         if match is None:
-            raise _Unhandled
+            raise Unhandled
         _expect_comment_or_end(text[match.end() :])
         return match.group(1).replace("''", "'")
     if text in ("[]", "{}"):
@@ -162,10 +292,31 @@ def _scalar(text: str) -> Any:
     return _plain(text)
 
 
+_PLAIN_CACHE: dict[str, Any] = {}
+
+
+def plain_scalar(text: str) -> Any:
+    """The value of `text` written after `key: ` (remembered: templates repeat their values)."""
+    found = _PLAIN_CACHE.get(text, _UNSET)
+    if found is _UNSET:
+        try:
+            found = _scalar(text)
+        except Unhandled:
+            found = Unhandled
+        if len(_PLAIN_CACHE) >= 4096:
+            _PLAIN_CACHE.clear()
+        _PLAIN_CACHE[text] = found
+    if found is Unhandled:
+        raise Unhandled
+    if type(found) is list or type(found) is dict:
+        return type(found)()
+    return found
+
+
 def _expect_comment_or_end(rest: str) -> None:
     rest = rest.strip(" ")
     if rest and not rest.startswith("#"):
-        raise _Unhandled
+        raise Unhandled
 
 
 def _double_quoted(body: str) -> str:
@@ -186,19 +337,19 @@ def _double_quoted(body: str) -> str:
             out.append(chr(int(body[i + 2 : i + 6], 16)))
             i += 6
         else:
-            raise _Unhandled
+            raise Unhandled
     return "".join(out)
 
 
 def _plain(text: str) -> Any:
     if not text or text[0] in _PLAIN_FORBIDDEN_START or ": " in text or text.endswith(":"):
-        raise _Unhandled
+        raise Unhandled
     if text[0] in "-?:" and (len(text) == 1 or text[1] == " "):
-        raise _Unhandled
+        raise Unhandled
     for tag, pattern in _RESOLVERS.get(text[0], ()):
         if pattern.match(text):
             construct = _CONSTRUCT.get(tag)
             if construct is None:
-                raise _Unhandled
+                raise Unhandled
             return construct(yaml.ScalarNode(tag, text))
     return text

@@ -83,7 +83,11 @@ class JQRequirement:
         if self.operator == "DoesNotExist":
             return not outputs
         ints_match = not self.typed or (ctx is not None and ctx.unstructured)
-        found = any(_as_selector_string(v, ints_match) in self.values for v in outputs)
+        found = False
+        for value in outputs:
+            if (value if type(value) is str else _as_selector_string(value, ints_match)) in self.values:
+                found = True
+                break
         return found if self.operator == "In" else not found
 
 

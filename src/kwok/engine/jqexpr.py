@@ -8,6 +8,9 @@ selectors stages actually use are compiled to a small path evaluator here:
     PIPELINE   := STEP ('|' STEP)*
     STEP       := PATH | 'select(' PATH '==' LITERAL ')'
 
+Key chains (`.a.b.c`) walk the object in one loop, and the way stages read a condition,
+`.status.conditions.[] | select(.type == "Ready") | .status`, runs as one loop over the list
+(matching runs per object per stage: these two shapes are all the default stages use).
 Anything else goes to libjq. tests/engine/test_jqexpr.py checks the fast path against libjq.
 """
 
@@ -15,7 +18,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import jq as libjq
@@ -30,7 +33,7 @@ class _RuntimeError(Exception):
     """A jq runtime error inside the fast path (libjq raises ValueError)."""
 
 
-Step = Callable[[Any], Iterator[Any]]
+Step = Callable[[Any], Iterable[Any]]
 
 _IDENT = r"[A-Za-z_][A-Za-z0-9_]*"
 _STRING = r'"(?:[^"\\]|\\.)*"'
@@ -76,21 +79,91 @@ def _first_line(err: Exception) -> str:
     return str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
 
 
-def _run(steps: list[Step], obj: Any) -> list[Any]:
-    values = [obj]
+def _run(steps: list[Step], obj: Any) -> Iterable[Any]:
+    if len(steps) == 1:
+        return steps[0](obj)
+    values: Iterable[Any] = (obj,)
     for step in steps:
         values = [out for value in values for out in step(value)]
     return values
 
 
 def _compile_fast(source: str) -> list[Step] | None:
+    parts = _split_pipes(source)
+    condition = _condition_lookup(parts)
+    if condition is not None:
+        return [condition]
     steps: list[Step] = []
-    for part in _split_pipes(source):
+    for part in parts:
         step = _compile_path(part) or _compile_select(part)
         if step is None:
             return None
         steps.append(step)
     return steps
+
+
+def _accessors(text: str) -> list[tuple[str, str | None]] | None:
+    text = text.strip()
+    accessors: list[tuple[str, str | None]] = []
+    pos = 0
+    while pos < len(text):
+        match = _PATH_PART.match(text, pos)
+        if match is None:
+            return None
+        ident, string = match.group(1), match.group(2)
+        if ident is not None:
+            accessors.append(("key", ident))
+        elif string is not None:
+            accessors.append(("key", json.loads(string)))
+        else:
+            accessors.append(("iter", None))
+        pos = match.end()
+    return accessors or None
+
+
+def _condition_lookup(parts: list[str]) -> Step | None:
+    """`.a.b.[] | select(.k == LITERAL) | .c` (how stages read a condition) as one loop."""
+    if len(parts) != 3:
+        return None
+    items = _accessors(parts[0])
+    select = _SELECT.match(parts[1].strip())
+    result = _accessors(parts[2])
+    if items is None or select is None or result is None or items[-1][0] != "iter":
+        return None
+    tested = _accessors(select.group(1))
+    try:
+        literal = json.loads(select.group(2))
+    except ValueError:
+        return None
+    chains = [items[:-1], tested or [("iter", None)], result]
+    if isinstance(literal, (dict, list)) or any(op != "key" for chain in chains for op, _ in chain):
+        return None
+    outer, test, field = (tuple(str(key) for _, key in chain) for chain in chains)
+
+    def step(value: Any) -> list[Any]:
+        found = _walk(value, outer)
+        if isinstance(found, dict):
+            entries: Iterable[Any] = found.values()
+        elif isinstance(found, list):
+            entries = found
+        else:
+            raise _RuntimeError(f"cannot iterate over {_type_name(found)}")
+        return [_walk(entry, field) for entry in entries if _jq_equal(_walk(entry, test), literal)]
+
+    return step
+
+
+def _walk(value: Any, keys: tuple[str, ...]) -> Any:
+    for key in keys:
+        if type(value) is dict:
+            value = value.get(key)
+        elif value is None:
+            return None
+        elif isinstance(value, dict):
+            value = value.get(key)
+        else:
+            raise _RuntimeError(f"cannot index {_type_name(value)} with {key!r}")
+    return value
 
 
 def _split_pipes(source: str) -> list[str]:
@@ -116,7 +189,7 @@ def _split_pipes(source: str) -> list[str]:
 def _compile_path(text: str) -> Step | None:
     text = text.strip()
     if text == ".":
-        return lambda value: iter((value,))
+        return lambda value: (value,)
     accessors: list[tuple[str, str | None]] = []
     pos = 0
     while pos < len(text):
@@ -137,13 +210,21 @@ def _compile_path(text: str) -> Step | None:
 
 
 def _path_step(accessors: list[tuple[str, str | None]]) -> Step:
-    def step(value: Any) -> Iterator[Any]:
+    if all(op == "key" for op, _ in accessors):
+        return _key_chain(tuple(str(key) for _, key in accessors))
+
+    def step(value: Any) -> Iterable[Any]:
         values: Iterable[Any] = (value,)
         for op, key in accessors:
             values = [out for v in values for out in (_index(v, key) if op == "key" else _iterate(v))]
-        return iter(values)
+        return values
 
     return step
+
+
+def _key_chain(keys: tuple[str, ...]) -> Step:
+    """`.a.b.c`: one output; null stays null; indexing anything but an object is an error."""
+    return lambda value: (_walk(value, keys),)
 
 
 def _index(value: Any, key: str | None) -> tuple[Any]:
@@ -174,10 +255,8 @@ def _compile_select(text: str) -> Step | None:
     if path is None or isinstance(literal, (dict, list)):
         return None
 
-    def step(value: Any) -> Iterator[Any]:
-        for candidate in path(value):
-            if _jq_equal(candidate, literal):
-                yield value
+    def step(value: Any) -> Iterable[Any]:
+        return [value for candidate in path(value) if _jq_equal(candidate, literal)]
 
     return step
 

@@ -49,7 +49,13 @@ class Selector:
             return False
         if self.annotations and not _has_all(meta.get("annotations"), self.annotations):
             return False
-        return all(r.matches(obj, ctx) for r in self.jq) and all(r.matches(obj, ctx) for r in self.cel)
+        for requirement in self.jq:  # loops, not all(...): this runs per object per stage
+            if not requirement.matches(obj, ctx):
+                return False
+        for cel in self.cel:
+            if not cel.matches(obj, ctx):
+                return False
+        return True
 
 
 def _has_all(present: Any, wanted: Mapping[str, str]) -> bool:

@@ -17,7 +17,7 @@ from kwok.engine.expressions import OPERATORS, CachedCEL, CELRequirement, JQRequ
 from kwok.engine.gotemplate import FunctionMap, TemplateError
 from kwok.engine.jqexpr import JQ, JQError
 from kwok.engine.stage import DurationSpec, Selector, Stage, StageError
-from kwok.engine.steps import PATCH_TYPES, Event, Finalizers, Patch, Step, compile_template
+from kwok.engine.steps import PATCH_TYPES, Event, Finalizers, Patch, Step, compile_template, compile_to_python
 from kwok.engine.templatefuncs import function_map_for
 
 T = TypeVar("T")
@@ -319,4 +319,5 @@ def _patch(ctx: _Ctx, value: Any, path: str, is_apply: bool, template_path: str 
         root="" if is_apply else ctx.string(p.get("root"), f"{path}.root"),
         impersonation=impersonation,
         is_apply=is_apply,
+        compiled=compile_to_python(template, ctx.functions),
     )

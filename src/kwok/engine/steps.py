@@ -12,16 +12,21 @@ Inside a step: event, finalizers, delete, patch, apply. An event is always emitt
 delete is planned, every later non-event action is dropped. Legacy `next` becomes steps (only when
 `steps` is empty): [event] [finalizers] one step per patches[i] (or statusTemplate as a status
 patch) [delete] - so a legacy stage with statusTemplate and delete patches, then deletes.
+
+A patch's template is compiled twice when the stage loads: for gotpl (the reference, and the
+errors) and to Python (tplcompile), which builds the patch object without rendering text; an
+object the Python form cannot answer exactly is rendered by gotpl and read back as YAML.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from kwok.engine import yamlcodec
 from kwok.engine.gotemplate import FunctionMap, GoTemplate, TemplateError, TemplateFunc, json_numbers
+from kwok.engine.tplcompile import CompiledTemplate, Fallback
 
 Action = dict[str, Any]
 
@@ -74,9 +79,11 @@ class Patch:
     root: str
     impersonation: Mapping[str, Any] | None
     is_apply: bool = False
+    # The template as Python (tplcompile), or None: it always renders as text.
+    compiled: CompiledTemplate | None = field(default=None, compare=False, repr=False)
 
     def action(self, obj: Any, funcs: Mapping[str, TemplateFunc], typed: bool) -> Action:
-        data = render_yaml(self.template, obj, funcs)
+        data = render_yaml(self.template, obj, funcs, self.compiled)
         if self.is_apply and not (isinstance(data, dict) and data.get("apiVersion") and data.get("kind")):
             raise StepError(
                 f"{self.template.name}: an apply template must render an object with apiVersion and kind"
@@ -102,8 +109,19 @@ def _wrap_root(data: Any, root: str, kind: str) -> Any:
     return {root: data}
 
 
-def render_yaml(template: GoTemplate, obj: Any, funcs: Mapping[str, TemplateFunc]) -> Any:
-    """Render, then read the text as YAML: templates produce YAML, a blank result is null."""
+def render_yaml(
+    template: GoTemplate,
+    obj: Any,
+    funcs: Mapping[str, TemplateFunc],
+    compiled: CompiledTemplate | None = None,
+) -> Any:
+    """Render, then read the text as YAML: templates produce YAML, a blank result is null.
+    `compiled` builds the same value directly; for what it does not reproduce it falls back."""
+    if compiled is not None:
+        try:
+            return compiled.build(obj, funcs)
+        except Fallback:
+            pass
     try:
         # The dot is the object as KWOK decodes it: numbers are json.Number.
         text = template.render(json_numbers(obj), funcs)
@@ -168,3 +186,13 @@ def _current_finalizers(obj: Any) -> list[str]:
 def compile_template(text: str, name: str, functions: FunctionMap) -> GoTemplate:
     # KWOK trims the template text before parsing it.
     return GoTemplate(text.strip(), name, functions)
+
+
+def compile_to_python(template: GoTemplate, functions: FunctionMap) -> CompiledTemplate | None:
+    """The template as Python, or None; never fails (the text path is always there)."""
+    from kwok.engine.tplcompile import compile_template as compile_python
+
+    try:
+        return compile_python(template.source, template.name, functions)
+    except Exception:  # a construct the compiler trips on: the template keeps the text path
+        return None

@@ -86,7 +86,9 @@ STATIC: Mapping[str, TemplateFunc] = {"Quote": quote, "YAML": to_yaml, "NodeCond
 def rfc3339nano(when: dt.datetime) -> str:
     """Go's time.RFC3339Nano: fraction without trailing zeros, `Z` for UTC."""
     when = when.astimezone(dt.UTC) if when.tzinfo else when.replace(tzinfo=dt.UTC)
-    text = when.strftime("%Y-%m-%dT%H:%M:%S")
+    text = (
+        f"{when.year:04d}-{when.month:02d}-{when.day:02d}T{when.hour:02d}:{when.minute:02d}:{when.second:02d}"
+    )
     if when.microsecond:
         text += ("." + f"{when.microsecond:06d}").rstrip("0")
     return text + "Z"
@@ -94,14 +96,25 @@ def rfc3339nano(when: dt.datetime) -> str:
 
 def environment_funcs(now: dt.datetime, start_time: dt.datetime, version: str) -> dict[str, TemplateFunc]:
     """Now / StartTime / Version bound to the caller's clock and build."""
-    stamp = rfc3339nano(now)
-    started = rfc3339nano(start_time)
+    # Formatted when first called: the controller binds these for every plan, few templates
+    # read StartTime, and a plan on the compiled path may call Now once.
     return {
-        "Now": lambda: stamp,
+        "Now": _formatted_once(now),
         "now": lambda: now,
-        "StartTime": lambda: started,
+        "StartTime": _formatted_once(start_time),
         "Version": lambda: version,
     }
+
+
+def _formatted_once(when: dt.datetime) -> Callable[[], str]:
+    text: list[str] = []
+
+    def call() -> str:
+        if not text:
+            text.append(rfc3339nano(when))
+        return text[0]
+
+    return call
 
 
 def function_map_for(api_group: str, kind: str) -> FunctionMap:
