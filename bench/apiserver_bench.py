@@ -4,7 +4,13 @@ Each figure is printed beside the same measurement against a trivial aiohttp ser
 the same bytes, measured in the same run, so the ratio says how much of the ceiling the request
 flow keeps (goal: >= 50%). Servers run as separate processes; the load comes from this one.
 
-    python bench/apiserver_bench.py [--seconds 3] [--pods 10000] [--watches 1000]
+Writes are measured too: pods created, then pods created and given a Running status by a
+strategic-merge PATCH of /status (what the kwok controller does to each pod), with the server's CPU
+time per write read from /proc (user + system, the SQLite writer thread included). Compare those
+figures only between runs at a similar load average: the machine is shared.
+
+    python bench/apiserver_bench.py [--seconds 3] [--pods 10000] [--pairs 5000] [--watches 1000]
+    python bench/apiserver_bench.py --writes-only      # the write figures alone
 """
 
 from __future__ import annotations
@@ -168,8 +174,56 @@ async def watch_fanout(open_url: str, fire: object, watchers: int, events: int) 
         return watchers * events / elapsed
 
 
+STATUS = {"status": {"phase": "Running", "hostIP": "10.0.0.1", "podIP": "10.244.0.{i}",
+                     "podIPs": [{"ip": "10.244.0.{i}"}], "startTime": "2026-01-01T00:00:00Z",
+                     "conditions": [{"type": t, "status": "True", "lastTransitionTime": "2026-01-01T00:00:00Z"}
+                                    for t in ("Initialized", "Ready", "ContainersReady", "PodScheduled")],
+                     "containerStatuses": [{"name": "c", "image": "registry.k8s.io/pause:3.9", "ready": True,
+                                            "restartCount": 0, "started": True, "imageID": "", "containerID": "",
+                                            "state": {"running": {"startedAt": "2026-01-01T00:00:00Z"}}}]}}
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def create_and_patch_pods(url: str, count: int, concurrency: int = 64, prefix: str = "w") -> float:
+    """Pods per second, each created and then given a Running status by a strategic-merge PATCH of
+    its status subresource under the field manager `kwok`, as the kwok controller does."""
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    names = iter(range(count))
+    headers = {"Content-Type": "application/strategic-merge-patch+json"}
+    async with aiohttp.ClientSession(connector=connector) as session:
+        async def worker() -> None:
+            for i in names:
+                body = json.loads(json.dumps(POD))
+                body["metadata"]["name"] = f"{prefix}-{i}"
+                async with session.post(f"{url}/api/v1/namespaces/default/pods", json=body) as resp:
+                    if resp.status != 201:
+                        raise RuntimeError(await resp.text())
+                    await resp.read()
+                status = json.dumps(STATUS).replace("{i}", str(i % 250))
+                async with session.patch(f"{url}/api/v1/namespaces/default/pods/{prefix}-{i}/status?fieldManager=kwok",
+                                         data=status, headers=headers) as resp:
+                    if resp.status != 200:
+                        raise RuntimeError(await resp.text())
+                    await resp.read()
+        start = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return count / (time.perf_counter() - start)
+
+
 def start(args: list[str], **kw: object) -> subprocess.Popen[bytes]:
     return subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kw)  # type: ignore[call-overload]
+
+
+def print_writes(writes: float, create_cpu: float, pair_rate: float, pair_cpu: float) -> None:
+    print(f"{'create pods, durable (writes/s)':<36}{writes:>16.0f}")
+    print(f"{'create + status PATCH (pods/s)':<36}{pair_rate:>16.0f}")
+    print(f"server CPU: {create_cpu * 1000:.2f} ms per pod create; {pair_cpu * 1000:.2f} ms per pod create + "
+          f"status PATCH; load average {os.getloadavg()[0]:.2f}")
 
 
 async def main() -> None:
@@ -178,6 +232,8 @@ async def main() -> None:
     parser.add_argument("--pods", type=int, default=10_000)
     parser.add_argument("--watches", type=int, default=1000)
     parser.add_argument("--events", type=int, default=50)
+    parser.add_argument("--pairs", type=int, default=5000, help="pods created and then status-patched")
+    parser.add_argument("--writes-only", action="store_true", help="measure the write figures only")
     opts = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="kwok-bench-"))
     port = free_port()
@@ -188,8 +244,16 @@ async def main() -> None:
         await wait_up(url)
         await asyncio.sleep(1.0)
         idle = rss_mb(server.pid)
+        cpu = cpu_seconds(server.pid)
         writes = await create_pods(url, opts.pods)
+        create_cpu = (cpu_seconds(server.pid) - cpu) / opts.pods
         stored = rss_mb(server.pid)
+        cpu = cpu_seconds(server.pid)
+        pair_rate = await create_and_patch_pods(url, opts.pairs) if opts.pairs else 0.0
+        pair_cpu = (cpu_seconds(server.pid) - cpu) / max(opts.pairs, 1)
+        print_writes(writes, create_cpu, pair_rate, pair_cpu)
+        if opts.writes_only:
+            return
         one_url = f"{url}/api/v1/namespaces/default/pods/p-1"
         async with aiohttp.ClientSession() as s, s.get(one_url) as r:
             one = await r.read()
@@ -233,11 +297,10 @@ async def main() -> None:
             bare.wait(timeout=10)
     print(f"{'measure':<36}{'kwok apiserver':>16}{'bare aiohttp':>16}{'ratio':>8}")
     print(f"{'GET one pod (req/s)':<36}{get_ours:>16.0f}{get_bare:>16.0f}{get_ours / get_bare:>8.0%}")
-    print(f"{'LIST ' + str(opts.pods) + ' pods (s)':<36}{list_ours:>16.3f}{list_bare:>16.3f}"
+    print(f"{'LIST ' + str(opts.pods + opts.pairs) + ' pods (s)':<36}{list_ours:>16.3f}{list_bare:>16.3f}"
           f"{list_bare / list_ours:>8.0%}")
     print(f"{'watch deliveries to ' + str(opts.watches) + ' (ev/s)':<36}{watch_ours:>16.0f}{watch_bare:>16.0f}"
           f"{watch_ours / watch_bare:>8.0%}")
-    print(f"{'create pods, durable (writes/s)':<36}{writes:>16.0f}")
     print(f"RSS: idle {idle:.1f} MB; {stored:.1f} MB with {opts.pods} pods stored; {loaded:.1f} MB after the "
           f"{opts.watches} watches and lists")
 

@@ -261,3 +261,44 @@ def test_create_marks_pointer_structs_and_defaulted_empty_ones_like_kubectl_crea
     assert spec["f:template"]["f:spec"]["f:securityContext"] == {}
     assert "." not in spec["f:template"]["f:spec"]["f:containers"]
     assert "f:status" not in fields_of(created, "kubectl-create")
+
+
+def test_objects_made_from_one_template_get_the_ownership_each_would_alone() -> None:
+    """Creates of objects that differ only in metadata share one comparison of the rest."""
+    made = []
+    for name, labels in (("a", {"app": "web"}), ("b", {"app": "web", "extra": "1"})):
+        obj = deployment()
+        obj["metadata"] = {"name": name, "labels": labels}
+        made.append(update_managed_fields(None, copy.deepcopy(obj), "rs", "Update", "apps/v1", T0))
+        # the explicit resolver takes the path that remembers nothing
+        alone = update_managed_fields(None, obj, "rs", "Update", "apps/v1", T0, resolver=mf.schema_types())
+        assert made[-1]["metadata"]["managedFields"] == alone["metadata"]["managedFields"]
+    assert fields_of(made[1], "rs")["f:metadata"]["f:labels"] == {".": {}, "f:app": {}, "f:extra": {}}
+    assert fields_of(made[0], "rs")["f:spec"] == fields_of(made[1], "rs")["f:spec"]
+    changed = copy.deepcopy(made[0])
+    changed["spec"]["replicas"] = 3
+    again = update_managed_fields(None, changed, "rs", "Update", "apps/v1", T0)
+    assert again["metadata"]["managedFields"] == update_managed_fields(
+        None, changed, "rs", "Update", "apps/v1", T0, resolver=mf.schema_types())["metadata"]["managedFields"]
+
+
+def test_a_manager_updating_only_its_own_fields_keeps_its_set() -> None:
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+           "spec": {"containers": [{"name": "c", "image": "x"}]}}
+    created = update_managed_fields(None, pod, "creator", "Update", "v1", T0)
+    running = copy.deepcopy(created)
+    running["status"] = {"phase": "Running", "conditions": [{"type": "Ready", "status": "True",
+                                                             "lastHeartbeatTime": T1}]}
+    first = update_managed_fields(created, running, "kwok", "Update", "v1", T1, subresource="status")
+    beat = copy.deepcopy(first)
+    beat["status"]["conditions"][0]["lastHeartbeatTime"] = T2
+    second = update_managed_fields(first, beat, "kwok", "Update", "v1", T2, subresource="status")
+    assert fields_of(second, "kwok") == fields_of(first, "kwok")
+    assert ("kwok", "Update", "status", T2) in entries(second)
+    assert fields_of(second, "creator") == fields_of(created, "creator")
+    # another manager changing one of those fields takes just that one
+    taken = copy.deepcopy(second)
+    taken["status"]["phase"] = "Failed"
+    third = update_managed_fields(second, taken, "other", "Update", "v1", T2, subresource="status")
+    assert "f:phase" not in fields_of(third, "kwok")["f:status"]
+    assert fields_of(third, "other") == {"f:status": {"f:phase": {}}}

@@ -68,6 +68,31 @@ def test_list_at_an_older_revision_undoes_newer_events() -> None:
     run(scenario())
 
 
+def test_a_snapshot_leaves_out_writes_not_yet_durable_and_stays_fixed() -> None:
+    async def scenario() -> None:
+        backend = SlowBackend()
+        backend.release.set()
+        store = Store(backend)
+        await store.create(R, cm("a", v="1"), {})
+        await store.create(R, cm("b"), {})
+        rv = store.rv
+        backend.release.clear()
+        # both writes are in the index but not yet durable
+        pending = [asyncio.create_task(store.update(R, cm("a", v="2"), {}, None)),
+                   asyncio.create_task(store.create(R, cm("c"), {}))]
+        await asyncio.sleep(0.01)
+        assert [e.name for e in store.list_entries(R)[1]] == ["a", "b", "c"]
+        snapshot = store.list_at(R, None, rv)
+        assert [(e.name, e.rv) for e in snapshot] == [("a", 1), ("b", 2)]
+        backend.release.set()
+        await asyncio.gather(*pending)
+        await store.delete(R, "default", "b", None)
+        assert [(e.name, e.rv) for e in store.list_at(R, None, rv)] == [("a", 1), ("b", 2)]
+        assert [e.name for e in store.list_at(R, "default", store.rv)] == ["a", "c"]
+
+    run(scenario())
+
+
 def test_watch_replays_then_streams_and_compaction_expires() -> None:
     async def scenario() -> None:
         store = Store(window=3)

@@ -19,15 +19,30 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+
 __all__ = ["apply_merge_patch", "create_merge_patch", "json_copy", "merge_patch_in_place"]
 
 
 def json_copy(value: Any) -> Any:
-    """Deep copy of JSON data; scalars (immutable) are shared."""
+    """Deep copy of JSON data; scalars (immutable) are shared.
+
+    An orjson round trip copies a whole object in C, several times faster than walking it; what
+    orjson cannot encode (integers past 64 bits from YAML, lone surrogates) is copied by walking.
+    """
+    if not isinstance(value, dict | list):
+        return value
+    try:
+        return orjson.loads(orjson.dumps(value))
+    except (TypeError, orjson.JSONDecodeError):
+        return _walk_copy(value)
+
+
+def _walk_copy(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: json_copy(v) if isinstance(v, dict | list) else v for k, v in value.items()}
+        return {k: _walk_copy(v) if isinstance(v, dict | list) else v for k, v in value.items()}
     if isinstance(value, list):
-        return [json_copy(v) if isinstance(v, dict | list) else v for v in value]
+        return [_walk_copy(v) if isinstance(v, dict | list) else v for v in value]
     return value
 
 

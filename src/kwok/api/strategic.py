@@ -33,6 +33,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import orjson
+
 from kwok.api.errors import ApiError, bad_request, failure
 from kwok.api.merge_patch import json_copy
 from kwok.api.schema import get_schema
@@ -141,10 +143,11 @@ def _default_schema() -> SchemaLike:
 
 
 def apply_strategic(original: dict[str, Any], patch: dict[str, Any], message: str | None,
-                    schema: SchemaLike | None = None) -> dict[str, Any]:
+                    schema: SchemaLike | None = None, *, owned: bool = False) -> dict[str, Any]:
+    """The patched object. `owned`: `original` is the caller's private copy, merged into as it is."""
     struct = _Struct(schema if schema is not None else _default_schema(), message)
     # The Go code mutates both inputs; it runs here on private copies.
-    return _merge_map(json_copy(original), json_copy(patch), struct)
+    return _merge_map(original if owned else json_copy(original), json_copy(patch), struct)
 
 
 def _merge_map(original: dict[str, Any] | None, patch: dict[str, Any], struct: _Struct) -> dict[str, Any]:
@@ -661,11 +664,24 @@ def _set_fresh(target: dict[str, Any], key: str, value: Any) -> None:
     Go drops every map carrying `$patch` and every list item carrying it from such a value (there
     is nothing to delete or replace), and nulls in maps.
     """
-    fresh = _fresh(value)
+    fresh = value if _nothing_to_drop(value) else _fresh(value)
     if fresh is _REMOVED:
         target.pop(key, None)
     else:
         target[key] = fresh
+
+
+def _nothing_to_drop(value: Any) -> bool:
+    """Whether _fresh would return the value as it is (no directive, no null), read off its JSON
+    in C: a status patch sets whole new subtrees, and walking them to copy costs more. The value
+    is the patch's private copy, so the result may keep it."""
+    if not isinstance(value, dict | list):
+        return True
+    try:
+        data = orjson.dumps(value)
+    except TypeError:
+        return False
+    return b'"$' not in data and b"null" not in data
 
 
 def _fresh(value: Any) -> Any:

@@ -8,10 +8,10 @@ precondition. Nothing is stored unless every step passed, and `dry_run` stops ju
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
+import os
 import secrets
-import uuid
+import time
 from typing import Any
 
 import orjson
@@ -29,6 +29,7 @@ from kwok.apiserver.registry import (
     RequestRejected,
 )
 from kwok.apiserver.storage import Entry, PreconditionFailed, Store
+from kwok.apiserver.versions import as_served
 
 Obj = dict[str, Any]
 _NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"   # apimachinery's SimpleNameGenerator alphabet
@@ -41,6 +42,35 @@ def rfc3339(now: dt.datetime) -> str:
 
 def now_utc() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+_clock_text: tuple[int, str] = (0, "")
+
+
+def now_text() -> str:
+    """rfc3339(now_utc()), formatted once per second: every write stamps it, often thousands a second."""
+    global _clock_text
+    second = int(time.time())
+    if second != _clock_text[0]:
+        _clock_text = (second, rfc3339(dt.datetime.fromtimestamp(second, dt.UTC)))
+    return _clock_text[1]
+
+
+_random_pool = bytearray()
+
+
+def new_uid() -> str:
+    """A random (version 4) UUID as text, as uuid.uuid4() but from a pooled read of the OS's
+    randomness: one system call per 256 uids instead of one each."""
+    global _random_pool
+    if not _random_pool:
+        _random_pool = bytearray(os.urandom(16 * 256))
+    raw = _random_pool[-16:]
+    del _random_pool[-16:]
+    raw[6] = (raw[6] & 0x0F) | 0x40     # version 4
+    raw[8] = (raw[8] & 0x3F) | 0x80     # RFC 4122 variant
+    text = raw.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 def _meta(obj: Obj) -> Obj:
@@ -69,6 +99,11 @@ class Flow:
 
     # ----------------------------------------------------------------- create
     async def create(self, served: Served, obj: Obj, ctx: RequestContext, *, subresource: str = "") -> Obj:
+        return (await self.create_encoded(served, obj, ctx, subresource=subresource))[0]
+
+    async def create_encoded(self, served: Served, obj: Obj, ctx: RequestContext, *,
+                             subresource: str = "") -> tuple[Obj, bytes]:
+        """create(), with the stored object's JSON (what the reply sends, encoded once)."""
         info = served.info
         meta = _meta(obj)
         generated = not meta.get("name") and bool(meta.get("generateName"))
@@ -77,7 +112,8 @@ class Flow:
         await self._admit("CREATE", served, obj, None, ctx, subresource)
         self._validate(served, served.strategy.validate_create(obj), obj)
         if not served.stored:
-            return self._virtual_create(served, obj, ctx)
+            result = self._virtual_create(served, obj, ctx)
+            return result, orjson.dumps(result)
         obj = self._record_manager(served, None, obj, ctx, subresource)
         meta = obj["metadata"]
         fields = served.strategy.field_values(obj)
@@ -85,8 +121,8 @@ class Flow:
             if attempt:
                 meta["name"] = _generate_name(meta["generateName"])
             try:
-                await self.store.create(served.key, obj, fields, dry_run=ctx.dry_run)
-                return obj
+                entry = await self.store.create(served.key, obj, fields, dry_run=ctx.dry_run)
+                return obj, entry.data
             except FileExistsError:
                 continue
         if generated:
@@ -100,7 +136,7 @@ class Flow:
             meta["namespace"] = ctx.namespace or meta.get("namespace") or "default"
         else:
             meta.pop("namespace", None)
-        meta["uid"] = str(uuid.uuid4())
+        meta["uid"] = new_uid()
         meta["creationTimestamp"] = ctx.now
         for key in ("resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"):
             meta.pop(key, None)
@@ -113,20 +149,34 @@ class Flow:
     async def update(self, served: Served, namespace: str, name: str, obj: Obj, ctx: RequestContext, *,
                      subresource: str = "", old: Obj | None = None) -> tuple[Obj, bool]:
         """Replace an object; returns (stored object, created). A no-op update writes nothing."""
+        result, created, _data = await self.update_encoded(served, namespace, name, obj, ctx,
+                                                           subresource=subresource, old=old)
+        return result, created
+
+    async def update_encoded(self, served: Served, namespace: str, name: str, obj: Obj, ctx: RequestContext, *,
+                             subresource: str = "", old: Obj | None = None) -> tuple[Obj, bool, bytes]:
+        """update(), with the stored object's JSON (what the reply sends, encoded once)."""
         info = served.info
         entry = self.store.get(served.key, namespace, name)
         if entry is None:
             if getattr(served.strategy, "allow_create_on_update", False) and not subresource:
-                return await self.create(served, obj, ctx), True
+                created, data = await self.create_encoded(served, obj, ctx)
+                return created, True, data
             raise errors.not_found(info.plural, name, info.group)
         if old is None:
-            old = orjson.loads(entry.data)
+            old = orjson.loads(as_served(self.catalog, served, entry.data))   # in the version of this request
         assert old is not None
         expected = self._expected_rv(served, obj, entry)
         self._keep_server_fields(_meta(obj), old["metadata"], served, name)
         if subresource == "status":
+            applied = _meta(obj).get("managedFields") if ctx.extra.get("applied") else None
             served.strategy.prepare_for_status_update(obj, old)
-            _meta(obj)["resourceVersion"] = old["metadata"].get("resourceVersion")
+            # the strategy keeps the old metadata: take a copy of its own, with the ownership an
+            # apply through this endpoint recorded
+            meta = obj["metadata"] = dict(_meta(obj))
+            meta["resourceVersion"] = old["metadata"].get("resourceVersion")
+            if applied is not None:
+                meta["managedFields"] = applied
         else:
             served.strategy.prepare_for_update(obj, old, ctx)
         await self._admit("UPDATE", served, obj, old, ctx, subresource)
@@ -134,8 +184,9 @@ class Flow:
         obj = self._record_manager(served, old, obj, ctx, subresource)
         _meta(obj)["resourceVersion"] = old["metadata"].get("resourceVersion")
         if obj == old:
-            return old, False
-        return await self._write_update(served, obj, expected, ctx), False
+            return old, False, orjson.dumps(old)
+        obj, data = await self._write_update(served, obj, expected, ctx)
+        return obj, False, data
 
     def _expected_rv(self, served: Served, obj: Obj, entry: Entry) -> int | None:
         text = _meta(obj).get("resourceVersion")
@@ -166,22 +217,23 @@ class Flow:
         if "generation" in old_meta:
             meta["generation"] = old_meta["generation"]
 
-    async def _write_update(self, served: Served, obj: Obj, expected: int | None, ctx: RequestContext) -> Obj:
+    async def _write_update(self, served: Served, obj: Obj, expected: int | None,
+                            ctx: RequestContext) -> tuple[Obj, bytes]:
         meta = obj["metadata"]
         fields = served.strategy.field_values(obj)
         try:
             if meta.get("deletionTimestamp") and not meta.get("deletionGracePeriodSeconds") \
                     and served.strategy.finalized(obj):
                 # the last finalizer is gone: the object goes away with this very write
-                await self.store.delete(served.key, meta.get("namespace", ""), meta["name"], expected,
-                                        dry_run=ctx.dry_run, final=obj)
+                entry = await self.store.delete(served.key, meta.get("namespace", ""), meta["name"], expected,
+                                                dry_run=ctx.dry_run, final=obj)
             else:
-                await self.store.update(served.key, obj, fields, expected, dry_run=ctx.dry_run)
+                entry = await self.store.update(served.key, obj, fields, expected, dry_run=ctx.dry_run)
         except PreconditionFailed:
             raise errors.conflict(served.info.plural, meta["name"], served.info.group) from None
         except KeyError:
             raise errors.not_found(served.info.plural, meta["name"], served.info.group) from None
-        return obj
+        return obj, entry.data
 
     # ----------------------------------------------------------------- delete
     async def delete(self, served: Served, namespace: str, name: str, options: Obj,
@@ -215,7 +267,7 @@ class Flow:
     async def _mark_deleted(self, served: Served, obj: Obj, entry: Entry, decision: DeleteDecision,
                             options: Obj, ctx: RequestContext) -> tuple[Obj, bool]:
         """Keep the object marked for deletion (deletionTimestamp, finalizers); (object, removed now)."""
-        before = copy.deepcopy(obj)
+        before = orjson.loads(entry.data)    # obj as stored: a decoded copy costs less than a deep copy
         meta = obj["metadata"]
         finalizers = list(meta.get("finalizers") or [])
         finalizers += [f for f in decision.add_finalizers if f not in finalizers]
@@ -244,7 +296,8 @@ class Flow:
         if ctx.extra.get("applied"):
             return obj
         manager = ctx.field_manager or manager_from_user_agent(ctx.extra.get("userAgent", ""))
-        return update_managed_fields(old, obj, manager, "Update", served.info.group_version, ctx.now, subresource)
+        return update_managed_fields(old, obj, manager, "Update", served.info.group_version, ctx.now, subresource,
+                                     ignored=reset_fields(served, subresource))
 
     # -------------------------------------------------------------- admission
     async def _admit(self, operation: str, served: Served, obj: Obj | None, old: Obj | None,
@@ -269,6 +322,17 @@ class Flow:
         if causes:
             name = (obj.get("metadata") or {}).get("name", "")
             raise errors.invalid(served.info.kind, name, causes, served.info.group)
+
+
+def reset_fields(served: Served, subresource: str) -> tuple[tuple[str, ...], ...]:
+    """The fields a write through this endpoint resets, so nobody owns them through it (the
+    strategies' GetResetFields): status on a resource that has a status subresource, spec on
+    that subresource. A pod's creator owns its spec, never the status the server filled in."""
+    if subresource == "status":
+        return (("spec",),)
+    if not subresource and "status" in served.info.subresources:
+        return (("status",),)
+    return ()
 
 
 def manager_from_user_agent(user_agent: str) -> str:
@@ -296,6 +360,11 @@ class StoreLookup(Lookup):
         _rv, entries = self.flow.store.list_entries(storage_key(group, plural), namespace)
         return [orjson.loads(e.data) for e in entries]
 
+    def follow(self, group: str, plural: str, on_change: Any) -> bool:
+        store = self.flow.store
+        store.watch(storage_key(group, plural), store.published_rv, _Follower(on_change))
+        return True
+
     async def update_status(self, group: str, plural: str, obj: Obj) -> Obj:
         served = next((s for s in self.flow.catalog if s.info.group == group and s.info.plural == plural), None)
         if served is None:
@@ -305,3 +374,14 @@ class StoreLookup(Lookup):
                                            RequestContext(user="system:apiserver", now=rfc3339(now_utc())),
                                            subresource="status")
         return result
+
+
+class _Follower:
+    """A store watcher that only reports that something changed."""
+
+    def __init__(self, on_change: Any) -> None:
+        self.start_rv = 0
+        self.on_change = on_change
+
+    def deliver(self, event: Any) -> None:
+        self.on_change()

@@ -1,8 +1,14 @@
-"""Lists: selectors, limit/continue pagination and resourceVersion semantics over the store index."""
+"""Lists: selectors, limit/continue pagination and resourceVersion semantics over the store index.
+
+A paginated list is one snapshot, as an etcd-backed server serves it: every page after the first
+shows the objects as of the first page's resourceVersion (the store rebuilds that state from its
+event window), and a continue token whose revision has left the window is 410 Expired.
+"""
 
 from __future__ import annotations
 
 import base64
+import bisect
 from dataclasses import dataclass
 from typing import Any
 
@@ -131,16 +137,24 @@ def list_page(store: Store, served: Served, flt: Filter, query: MultiMapping[str
         if rv_text:
             raise errors.bad_request("specifying resource version is not allowed when using continue")
         rv, after = decode_continue(token)
-        try:
-            store.check_not_compacted(rv)
-        except Expired:
-            raise errors.expired_continue() from None
-        _now, entries = store.list_entries(served.key, flt.namespace)
-        entries = [e for e in entries if (e.namespace, e.name) > after]
+        entries = _continued(store, served, flt, rv, after)
     else:
         rv, entries = _entries_at(store, served, flt, parse_rv(rv_text), match)
     return _paginate(rv, [e for e in entries if flt.matches(e)] if flt.selects or flt.namespace else entries,
                      limit, flt)
+
+
+def _continued(store: Store, served: Served, flt: Filter, rv: int, after: tuple[str, str]) -> list[Entry]:
+    """The rest of a paginated list after `after`, as it was at the first page's revision (a
+    snapshot, as etcd serves it), or 410 once that revision has left the event window."""
+    if rv > store.rv:
+        raise errors.expired_continue()
+    try:
+        entries = store.list_at(served.key, flt.namespace, rv)
+    except Expired:
+        raise errors.expired_continue() from None
+    start = bisect.bisect_right(entries, after, key=lambda e: (e.namespace, e.name))
+    return entries[start:]
 
 
 def _entries_at(store: Store, served: Served, flt: Filter, rv: int | None, match: str) -> tuple[int, list[Entry]]:
@@ -186,14 +200,15 @@ def encode_list(served: Served, page: Page, items: list[bytes] | None = None) ->
     return list_head(served, page) + b",".join(datas) + b"]}"
 
 
-def list_pieces(served: Served, page: Page, per_piece: int = 500) -> tuple[int, list[bytes]]:
-    """The List as (total length, pieces of `per_piece` items each): a big list is written piece by
-    piece instead of being joined into one large buffer first."""
-    items = [e.data for e in page.items]
+def list_pieces(served: Served, page: Page) -> tuple[int, list[bytes]]:
+    """The List as (total length, [head, item, ",", item, ..., tail]): written to the socket as they
+    are (writev), a big list is never joined into one buffer, which costs more than the writing."""
     head = list_head(served, page)
-    total = len(head) + sum(map(len, items)) + max(len(items) - 1, 0) + 2
     pieces = [head]
-    for i in range(0, len(items), per_piece):
-        pieces.append((b"," if i else b"") + b",".join(items[i:i + per_piece]))
+    for entry in page.items:
+        pieces.append(entry.data)
+        pieces.append(b",")
+    if page.items:
+        pieces.pop()
     pieces.append(b"]}")
-    return total, pieces
+    return sum(map(len, pieces)), pieces

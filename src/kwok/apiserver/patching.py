@@ -6,6 +6,7 @@ into the Status the real server answers with.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import orjson
@@ -13,7 +14,7 @@ import orjson
 from kwok.api import errors
 from kwok.api.apply import apply as server_side_apply
 from kwok.api.jsonpatch import JsonPatchError, apply_json_patch
-from kwok.api.merge_patch import apply_merge_patch
+from kwok.api.merge_patch import apply_merge_patch, merge_patch_in_place
 from kwok.api.schema import ResourceInfo
 from kwok.api.strategic import PatchError, apply_strategic
 from kwok.apiserver.bodies import decode_yaml
@@ -45,8 +46,9 @@ def parse(content_type: str, data: bytes) -> Any:
         raise errors.bad_request(f"error decoding patch: {exc}") from None
 
 
-def apply_patch(content_type: str, patch: Any, current: Obj, info: ResourceInfo) -> Any:
-    """The patched object (current is not modified)."""
+def apply_patch(content_type: str, patch: Any, current: Obj, info: ResourceInfo, *, owned: bool = False) -> Any:
+    """The patched object. `current` is not modified, unless `owned`: the caller's private copy,
+    which the merge patches then change in place instead of copying it first."""
     try:
         if content_type == JSON_PATCH:
             return apply_json_patch(current, patch)
@@ -54,16 +56,18 @@ def apply_patch(content_type: str, patch: Any, current: Obj, info: ResourceInfo)
             raise errors.bad_request(f"json: cannot unmarshal {_go_kind(patch)} into Go value of type "
                                      "map[string]interface {}")
         if content_type == MERGE_PATCH:
-            return apply_merge_patch(current, patch)
-        return apply_strategic(current, patch, info.message)
+            return merge_patch_in_place(current, patch) if owned else apply_merge_patch(current, patch)
+        return apply_strategic(current, patch, info.message, owned=owned)
     except (JsonPatchError, PatchError) as exc:
         raise exc.to_api_error() from None
 
 
 def apply_configuration(live: Obj | None, applied: Obj, manager: str, force: bool, info: ResourceInfo,
-                        now: str) -> Obj:
-    """Server-side apply: the merged object with this manager's Apply entry (409 on conflicts)."""
-    return server_side_apply(live, applied, manager, force, info.group_version, now, info.message, kind=info.kind)
+                        now: str, subresource: str = "", reset: Iterable[tuple[str, ...]] = ()) -> Obj:
+    """Server-side apply: the merged object with this manager's Apply entry (409 on conflicts).
+    `reset`: the fields this endpoint resets, neither merged nor owned."""
+    return server_side_apply(live, applied, manager, force, info.group_version, now, info.message, kind=info.kind,
+                             subresource=subresource, ignored=reset)
 
 
 def _go_kind(value: Any) -> str:

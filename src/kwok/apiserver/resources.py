@@ -16,7 +16,7 @@ from kwok.api import errors
 from kwok.apiserver import bodies, patching
 from kwok.apiserver.auth import ANONYMOUS, IDENTITY
 from kwok.apiserver.catalog import Served
-from kwok.apiserver.flow import Flow, now_utc, rfc3339
+from kwok.apiserver.flow import Flow, now_text, now_utc, reset_fields
 from kwok.apiserver.listing import encode_list, list_page, list_pieces, parse_filter
 from kwok.apiserver.metadataonly import partial, partial_list, wants_metadata
 from kwok.apiserver.metadataonly import watch_encoder as metadata_watch_encoder
@@ -24,7 +24,7 @@ from kwok.apiserver.registry import RequestContext, SubresourceCall, subresource
 from kwok.apiserver.routing import Target
 from kwok.apiserver.strict import unknown_fields
 from kwok.apiserver.tables import to_table, wants_table
-from kwok.apiserver.versions import Rewrite, rewriter
+from kwok.apiserver.versions import Rewrite, as_served, rewriter
 from kwok.apiserver.watch import serve_watch, table_encoder
 
 Obj = dict[str, Any]
@@ -92,9 +92,11 @@ class ResourceHandlers:
                 raise errors.bad_request(f'Invalid dry run value: "{value}": supported values: "All"')
         return RequestContext(user=identity[0], groups=tuple(identity[1]), namespace=target.namespace,
                               dry_run=bool(dry_run), field_manager=query.get("fieldManager"),
-                              now=rfc3339(now_utc()),
+                              now=now_text(),
                               extra={"fieldValidation": query.get("fieldValidation", ""),
-                                     "userAgent": request.headers.get("User-Agent", "")})
+                                     "userAgent": request.headers.get("User-Agent", ""),
+                                     # admission webhooks and policies add to the reply's Warning headers
+                                     "warnings": request.setdefault(WARNINGS, [])})
 
     def _verb_allowed(self, served: Served, verb: str) -> None:
         if verb not in served.info.verbs:
@@ -169,8 +171,8 @@ class ResourceHandlers:
                       ctx: RequestContext) -> web.StreamResponse:
         self._verb_allowed(served, "create")
         obj = await self._object_body(request, served, target)
-        result = await self.flow.create(served, obj, ctx)
-        return json_response(orjson.dumps(result), 201)
+        _result, data = await self.flow.create_encoded(served, obj, ctx)
+        return json_response(data, 201)
 
     async def _update(self, request: web.Request, served: Served, target: Target,
                       ctx: RequestContext, subresource: str = "") -> web.StreamResponse:
@@ -181,9 +183,9 @@ class ResourceHandlers:
             raise errors.bad_request(f"the name of the object ({name}) does not match the name on the URL "
                                      f"({target.name})")
         obj["metadata"]["name"] = target.name
-        result, created = await self.flow.update(served, target.namespace or "", target.name, obj, ctx,
-                                                 subresource=subresource)
-        return json_response(orjson.dumps(result), 201 if created else 200)
+        _result, created, data = await self.flow.update_encoded(served, target.namespace or "", target.name, obj,
+                                                                ctx, subresource=subresource)
+        return json_response(data, 201 if created else 200)
 
     async def _patch(self, request: web.Request, served: Served, target: Target,
                      ctx: RequestContext, subresource: str = "") -> web.StreamResponse:
@@ -207,32 +209,35 @@ class ResourceHandlers:
                           subresource: str, content_type: str, patch: Any) -> web.StreamResponse:
         namespace = target.namespace or ""
         entry = self.store.get(served.key, namespace, target.name)
-        current = orjson.loads(entry.data) if entry else None
+        stored = as_served(self.catalog, served, entry.data) if entry else b""
+        current = orjson.loads(stored) if entry else None
         if content_type == patching.APPLY:
             force = request.query.get("force") in ("true", "1")
             assert ctx.field_manager is not None
-            patched = patching.apply_configuration(current, patch, ctx.field_manager, force, served.info, ctx.now)
+            patched = patching.apply_configuration(current, patch, ctx.field_manager, force, served.info, ctx.now,
+                                                   subresource, reset_fields(served, subresource))
             ctx.extra["applied"] = True
         elif current is None:
             raise errors.not_found(served.info.plural, target.name, served.info.group)
         else:
-            patched = patching.apply_patch(content_type, patch, current, served.info)
+            # the patch goes into a decoding of its own: cheaper than copying `current`
+            patched = patching.apply_patch(content_type, patch, orjson.loads(stored), served.info, owned=True)
             if not isinstance(patched, dict):
                 raise errors.bad_request("patched object is not a JSON object")
             bodies.check_type(patched, served.info.group, served.info.version, served.info.kind)
             _check_fields(request, served, patched)
         patched.setdefault("metadata", {})["name"] = target.name
         if current is None:
-            return json_response(orjson.dumps(await self.flow.create(served, patched, ctx)), 201)
+            return json_response((await self.flow.create_encoded(served, patched, ctx))[1], 201)
         pinned = patched["metadata"].get("resourceVersion") not in (None, current["metadata"]["resourceVersion"])
         try:
-            result, _ = await self.flow.update(served, namespace, target.name, patched, ctx,
-                                               subresource=subresource, old=current)
+            _result, _created, data = await self.flow.update_encoded(served, namespace, target.name, patched, ctx,
+                                                                     subresource=subresource, old=current)
         except errors.ApiError as exc:
             if exc.code == 409 and exc.reason == "Conflict" and not pinned and self._changed(served, entry):
                 raise _Retry from None
             raise
-        return json_response(orjson.dumps(result))
+        return json_response(data)
 
     def _changed(self, served: Served, entry: Any) -> bool:
         """Whether the object moved on since `entry` was read (then a conflict is ours, not the client's)."""
@@ -339,11 +344,16 @@ def _rewriting_encoder(rewrite: Rewrite) -> Callable[[str, bytes], bytes]:
 
 
 async def _write_pieces(request: web.Request, total: int, pieces: list[bytes]) -> web.StreamResponse:
+    """A big body from many buffers: the head goes through aiohttp (with the headers), the rest
+    straight to the transport in one writev, as a bare server writes one prepared body."""
     response = web.StreamResponse(headers=JSON_HEADERS)
     response.content_length = total
     await response.prepare(request)
-    for piece in pieces:
-        await response.write(piece)
+    await response.write(pieces[0])
+    transport = request.transport
+    if transport is None or transport.is_closing():
+        raise ConnectionResetError("the client went away")
+    transport.writelines(pieces[1:])
     await response.write_eof()
     return response
 
@@ -387,4 +397,4 @@ def _check_fields(request: web.Request, served: Served, obj: Obj) -> None:
         return
     if validation == "Strict":
         raise errors.bad_request("strict decoding error: " + ", ".join(f'unknown field "{u}"' for u in unknown))
-    request[WARNINGS] = [f'unknown field "{u}"' for u in unknown]
+    request.setdefault(WARNINGS, []).extend(f'unknown field "{u}"' for u in unknown)

@@ -31,6 +31,7 @@ from kwok.apiserver.storage.base import (
 log = logging.getLogger("kwok.apiserver.storage")
 Obj = dict[str, Any]
 FieldsOf = Callable[[Obj], dict[str, str]]
+_SNAPSHOTS = 4                       # past lists kept for paginated lists reading them page by page
 
 
 class Watcher(Protocol):
@@ -51,6 +52,7 @@ class Store:
         self._history: deque[Event] = deque()
         self._pending: deque[Event] = deque()
         self._watchers: dict[str, set[Watcher]] = {}
+        self._snapshots: dict[tuple[str, str | None, int], list[Entry]] = {}
         self.failure = ""                # why the last durable write failed ("" while healthy)
 
     # ----------------------------------------------------------------- loading
@@ -81,10 +83,32 @@ class Store:
         return self.rv, cached
 
     def list_at(self, resource: str, namespace: str | None, rv: int) -> list[Entry]:
-        """The objects as they were at revision rv, rebuilt by undoing the newer events."""
+        """The objects as they were at revision rv, rebuilt by undoing the newer events.
+
+        A snapshot never changes once taken, so the last few are kept: the pages of one paginated
+        list all read the snapshot of its first page.
+        """
         self.check_not_compacted(rv)
+        if rv >= self.rv:
+            return self.list_entries(resource, namespace)[1]
+        key = (resource, namespace, rv)
+        snapshot = self._snapshots.get(key)
+        if snapshot is None:
+            snapshot = self._snapshots[key] = self._rebuild_at(resource, namespace, rv)
+            while len(self._snapshots) > _SNAPSHOTS:
+                del self._snapshots[next(iter(self._snapshots))]
+        return snapshot
+
+    def _drop_compacted_snapshots(self) -> None:
+        """A snapshot past the window can no longer be asked for: let go of the old entries it holds."""
+        for key in [k for k in self._snapshots if k[2] < self.compacted_rv]:
+            del self._snapshots[key]
+
+    def _rebuild_at(self, resource: str, namespace: str | None, rv: int) -> list[Entry]:
         state = {(e.namespace, e.name): e for e in self.list_entries(resource, namespace)[1]}
-        for event in reversed(self._events_after(rv)):
+        # the index already holds writes still waiting to be durable: undo those too
+        newer = self._events_after(rv) + [e for e in self._pending if e.rv > rv]
+        for event in reversed(newer):
             entry = event.entry
             if entry.resource != resource or (namespace is not None and entry.namespace != namespace):
                 continue
@@ -181,6 +205,7 @@ class Store:
     def _undo(self, event: Event) -> None:
         """Put back what a failed write replaced, unless a later write changed the object again."""
         entry = event.entry
+        self._snapshots.clear()
         current = self.get(entry.resource, entry.namespace, entry.name)
         if event.type == "DELETED":
             if current is None and event.old is not None:
@@ -198,6 +223,8 @@ class Store:
             self._history.append(event)
             if len(self._history) > self.window:
                 self.compacted_rv = self._history.popleft().rv
+                if self._snapshots:
+                    self._drop_compacted_snapshots()
             for watcher in tuple(self._watchers.get(event.entry.resource, ())):
                 if event.rv > watcher.start_rv:
                     self._deliver(watcher, event)

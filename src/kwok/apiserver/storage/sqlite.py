@@ -86,11 +86,13 @@ class SqliteBackend:
         error: BaseException | None = None
         try:
             db.execute("BEGIN IMMEDIATE")
-            for _rv, puts, deletes, _f in group:
-                if puts:
-                    db.executemany("INSERT OR REPLACE INTO objects (key, rv, data) VALUES (?, ?, ?)", puts)
-                if deletes:
-                    db.executemany("DELETE FROM objects WHERE key = ?", [(k,) for k in deletes])
+            # in revision order, each run of puts or deletes as one statement: a put after a delete
+            # of the same key (or the reverse) must stay after it
+            for is_put, rows in _runs(group):
+                if is_put:
+                    db.executemany("INSERT OR REPLACE INTO objects (key, rv, data) VALUES (?, ?, ?)", rows)
+                else:
+                    db.executemany("DELETE FROM objects WHERE key = ?", rows)
             db.execute("INSERT OR REPLACE INTO meta (name, value) VALUES ('rv', ?)", (group[-1][0],))
             db.execute("COMMIT")
             self.commits += 1
@@ -106,6 +108,20 @@ class SqliteBackend:
             self._queue.put(None)
             await asyncio.get_running_loop().run_in_executor(None, self._thread.join)
             self._thread = None
+
+
+def _runs(group: list[_Write]) -> list[tuple[bool, list[tuple[object, ...]]]]:
+    """The group's puts and deletes as (is put, rows) runs, in order."""
+    runs: list[tuple[bool, list[tuple[object, ...]]]] = []
+    for _rv, puts, deletes, _f in group:
+        for is_put, rows in ((True, puts), (False, [(k,) for k in deletes])):
+            if not rows:
+                continue
+            if runs and runs[-1][0] is is_put:
+                runs[-1][1].extend(rows)
+            else:
+                runs.append((is_put, list(rows)))
+    return runs
 
 
 def _resolve(futures: list[asyncio.Future[None]], error: BaseException | None) -> None:
