@@ -188,6 +188,11 @@ class Lookup:
         """Write obj's .status (resourceVersion precondition from obj); raise on conflict."""
         raise NotImplementedError
 
+    def follow(self, group: str, plural: str, on_change: Any) -> bool:
+        """Call `on_change()` after every stored write of the resource (caches of configuration
+        objects invalidate themselves with it); False when this lookup cannot follow writes."""
+        return False
+
 
 class AdmissionPlugin:
     name = ""
@@ -200,6 +205,9 @@ class AdmissionPlugin:
 
     async def validate(self, req: AdmissionRequest, lookup: Lookup) -> None:
         """Validating phase: raise kwok.api.errors.ApiError to refuse."""
+
+    async def close(self) -> None:
+        """Release what the plugin holds (connections to webhooks) when the server shuts down."""
 
 
 def admission_chain() -> list[AdmissionPlugin]:

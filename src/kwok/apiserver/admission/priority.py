@@ -28,6 +28,25 @@ async def _global_default(lookup: Lookup) -> Obj | None:
 class Priority(AdmissionPlugin):
     name = "Priority"
 
+    def __init__(self) -> None:
+        # The global default, read once and forgotten on any PriorityClass write (every pod
+        # create needs it; listing and decoding the classes each time is measurable at scale).
+        self._default: Obj | None = None
+        self._default_known = False
+        self._following = False
+
+    def _forget(self) -> None:
+        self._default_known = False
+
+    async def _cached_default(self, lookup: Lookup) -> Obj | None:
+        if not self._following:
+            self._following = lookup.follow(GROUP, "priorityclasses", self._forget)
+            if not self._following:
+                return await _global_default(lookup)
+        if not self._default_known:
+            self._default, self._default_known = await _global_default(lookup), True
+        return self._default
+
     def handles(self, req: AdmissionRequest) -> bool:
         if is_pod_create(req):
             return True
@@ -44,7 +63,7 @@ class Priority(AdmissionPlugin):
             if pc is None:
                 raise refuse(req, f"no PriorityClass with name {class_name} was found")
         else:
-            pc = await _global_default(lookup)
+            pc = await self._cached_default(lookup)
             if pc is not None:
                 spec["priorityClassName"] = (pc.get("metadata") or {}).get("name", "")
         value = int(pc.get("value", 0)) if pc else 0
