@@ -669,9 +669,9 @@ def test_statuses_of_unknown_containers_do_not_count() -> None:
 @pytest.mark.parametrize("obj", [{}, {"metadata": {"name": "x"}, "spec": None, "status": None},
                                  {"metadata": {"name": "x", "deletionTimestamp": "garbage"}, "spec": {}, "status": {}}])
 def test_every_printer_fills_one_cell_per_column_even_for_sparse_objects(obj: dict[str, Any]) -> None:
-    from kwok.api.tables import _PRINTERS
+    from kwok.api.tables import PRINTERS
 
-    for group, resource in _PRINTERS:
+    for group, resource in PRINTERS:
         width = len(column_definitions(resource, group))
         # upstream's IPAddress printer emits an Age cell it has no column for
         expected = width + 1 if resource == "ipaddresses" else width

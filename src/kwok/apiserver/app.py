@@ -4,25 +4,30 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import orjson
 from aiohttp import web
 
 from kwok.api import errors
 from kwok.api.errors import go_quote as _go_quote
+from kwok.apiserver import metricsapi
 from kwok.apiserver.auth import IDENTITY, Authenticator
 from kwok.apiserver.catalog import Catalog
 from kwok.apiserver.discovery import Discovery, wants_aggregated
-from kwok.apiserver.flow import Flow
+from kwok.apiserver.flow import Flow, new_uid
 from kwok.apiserver.metrics import Metrics
 from kwok.apiserver.openapi import OpenAPI
+from kwok.apiserver.openapiv2 import OpenAPIV2
 from kwok.apiserver.registry import AdmissionPlugin
 from kwok.apiserver.resources import JSON_HEADERS, WARNINGS, ResourceHandlers, json_response
 from kwok.apiserver.routing import Target, parse
 from kwok.apiserver.storage import Store
+
+if TYPE_CHECKING:
+    from kwok.apiserver.metricsapi.api import MetricsAPI
 
 log = logging.getLogger("kwok.apiserver")
 
@@ -48,8 +53,25 @@ class Server:
         self.flow = Flow(self.store, self.catalog, self.admission)
         self.metrics = Metrics(self.store)
         self.resources = ResourceHandlers(self.flow, self.metrics.watch_delta())
-        self.discovery = Discovery(self.catalog)
-        self.openapi = OpenAPI(self.catalog, self.store)
+        self.discovery = Discovery(self.catalog, metricsapi.RESOURCES)
+        self.openapi = OpenAPI(self.catalog, self.store, {(metricsapi.GROUP, metricsapi.VERSION): _metrics_openapi})
+        self.openapi_v2 = OpenAPIV2(self.openapi.all_documents, lambda: self.catalog.generation)
+        self._metrics_api: MetricsAPI | None = None
+
+    @property
+    def metrics_api(self) -> MetricsAPI:
+        """metrics.k8s.io handlers (kwok.apiserver.metricsapi.api.MetricsAPI), imported when first asked for."""
+        if self._metrics_api is None:
+            from kwok.apiserver.metricsapi.api import MetricsAPI
+
+            self._metrics_api = MetricsAPI(self.store)
+        return self._metrics_api
+
+
+def _metrics_openapi() -> tuple[bytes, str]:
+    from kwok.apiserver.metricsapi.openapidoc import document_bytes
+
+    return document_bytes()
 
 
 SERVER = web.AppKey("server", Server)
@@ -59,6 +81,12 @@ def build_app(server: Server) -> web.Application:
     app = web.Application(client_max_size=4 * 1024 * 1024, middlewares=[_middleware(server)])
     app[SERVER] = server
     app.router.add_route("*", "/{tail:.*}", _dispatch(server))
+
+    async def close_metrics_api(_app: web.Application) -> None:
+        if server._metrics_api is not None:
+            await server._metrics_api.close()
+
+    app.on_cleanup.append(close_metrics_api)
     return app
 
 
@@ -90,7 +118,7 @@ def _middleware(server: Server) -> Callable[..., Awaitable[web.StreamResponse]]:
             log.info("%s %s %d %.1fms %s", request.method, request.path_qs, code, elapsed * 1000,
                      request.headers.get("User-Agent", ""))
         if not response.prepared:
-            response.headers.setdefault("Audit-Id", str(uuid.uuid4()))
+            response.headers.setdefault("Audit-Id", new_uid())
             for text in request.get(WARNINGS, ()):
                 response.headers.add("Warning", f"299 - {_go_quote(text)}")
         return response
@@ -132,6 +160,8 @@ def _dispatch(server: Server) -> Handler:
             raise errors.not_found_path()
         if not target.plural:
             return _discovery(server, request, target)
+        if target.group == metricsapi.GROUP:
+            return await server.metrics_api.handle(request, target)
         return await server.resources.handle(request, target)
 
     return dispatch
@@ -155,6 +185,10 @@ def _metrics(server: Server, _request: web.Request) -> web.StreamResponse:
     return web.Response(body=server.metrics.render(), headers={"Content-Type": "text/plain; version=0.0.4"})
 
 
+def _openapi_v2(server: Server, request: web.Request) -> web.StreamResponse:
+    return server.openapi_v2.respond(request)
+
+
 def _api(server: Server, request: web.Request) -> web.StreamResponse:
     aggregated = wants_aggregated(request.headers.get("Accept", ""))
     if aggregated:
@@ -176,7 +210,7 @@ def _aggregated(body: bytes, media_type: str) -> web.Response:
 
 _FIXED: dict[str, Callable[[Server, web.Request], web.StreamResponse]] = {
     "/version": _version, "/healthz": _ok, "/livez": _ok, "/readyz": _ok, "/metrics": _metrics,
-    "/api": _api, "/apis": _apis,
+    "/api": _api, "/apis": _apis, "/openapi/v2": _openapi_v2,
 }
 
 

@@ -4,6 +4,9 @@ Legacy: /api (APIVersions), /apis (APIGroupList), /apis/<g> (APIGroup), /api/v1 
 (APIResourceList, with `pods/eviction`-style subresource entries). Aggregated v2: /api and /apis
 answer an APIGroupDiscoveryList when the Accept header asks for it; kubectl needs the exact
 Content-Type `application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList`.
+
+Groups a real cluster serves through the aggregation layer (metrics.k8s.io) are given as
+`aggregated_apis`; they come last, as their low APIService group priority places them.
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ from typing import Any
 
 import orjson
 
-from kwok.apiserver.catalog import Catalog, Served
+from kwok.api.schema import ResourceInfo, SubresourceInfo
+from kwok.apiserver.catalog import Catalog
 
 Obj = dict[str, Any]
 AGGREGATED_V2 = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
@@ -31,8 +35,9 @@ def wants_aggregated(accept: str) -> str | None:
 
 
 class Discovery:
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(self, catalog: Catalog, aggregated_apis: tuple[ResourceInfo, ...] = ()) -> None:
         self.catalog = catalog
+        self.aggregated_apis = aggregated_apis
         self._cache: dict[tuple[Any, ...], bytes] = {}
         self._generation = -1
 
@@ -45,6 +50,22 @@ class Discovery:
             data = self._cache[key] = orjson.dumps(build())
         return data
 
+    def _group_versions(self) -> list[tuple[str, list[str]]]:
+        out = self.catalog.group_versions()
+        groups = dict(out)
+        for info in self.aggregated_apis:
+            versions = groups.get(info.group)
+            if versions is None:
+                versions = groups[info.group] = []
+                out.append((info.group, versions))
+            if info.version not in versions:
+                versions.append(info.version)
+        return out
+
+    def _resources(self, group: str, version: str) -> list[ResourceInfo]:
+        served = [s.info for s in self.catalog.in_group_version(group, version)]
+        return served + [i for i in self.aggregated_apis if (i.group, i.version) == (group, version)]
+
     # ------------------------------------------------------------------ legacy
     def api_versions(self, server_address: str) -> bytes:
         return self._cached(("api", server_address), lambda: {
@@ -53,10 +74,10 @@ class Discovery:
 
     def group_list(self) -> bytes:
         return self._cached(("apis",), lambda: {"kind": "APIGroupList", "apiVersion": "v1", "groups": [
-            self._group(g, vs) for g, vs in self.catalog.group_versions() if g]})
+            self._group(g, vs) for g, vs in self._group_versions() if g]})
 
     def group(self, name: str) -> bytes | None:
-        found = dict(self.catalog.group_versions()).get(name) if name else None
+        found = dict(self._group_versions()).get(name) if name else None
         if not found:
             return None
         return self._cached(("group", name), lambda: {"kind": "APIGroup", "apiVersion": "v1",
@@ -67,7 +88,7 @@ class Discovery:
         return {"name": group, "versions": gvs, "preferredVersion": gvs[0]}
 
     def resource_list(self, group: str, version: str) -> bytes | None:
-        served = self.catalog.in_group_version(group, version)
+        served = self._resources(group, version)
         if not served:
             return None
         gv = f"{group}/{version}" if group else version
@@ -81,19 +102,18 @@ class Discovery:
 
     def _aggregated(self, legacy_core: bool, media_type: str) -> Obj:
         items = []
-        for group, versions in self.catalog.group_versions():
+        for group, versions in self._group_versions():
             if bool(group) == legacy_core:
                 continue
             items.append({"metadata": {"name": group}, "versions": [
-                {"version": v, "resources": [_aggregated_entry(s) for s in self.catalog.in_group_version(group, v)],
+                {"version": v, "resources": [_aggregated_entry(s) for s in self._resources(group, v)],
                  "freshness": "Current"} for v in versions]})
         version = "v2beta1" if media_type == AGGREGATED_V2BETA1 else "v2"
         return {"kind": "APIGroupDiscoveryList", "apiVersion": f"apidiscovery.k8s.io/{version}",
                 "metadata": {}, "items": items}
 
 
-def _legacy_entries(served: Served) -> list[Obj]:
-    info = served.info
+def _legacy_entries(info: ResourceInfo) -> list[Obj]:
     main: Obj = {"name": info.plural, "singularName": info.singular, "namespaced": info.namespaced,
                  "kind": info.kind, "verbs": list(info.verbs)}
     if info.short_names:
@@ -101,7 +121,7 @@ def _legacy_entries(served: Served) -> list[Obj]:
     if info.categories:
         main["categories"] = list(info.categories)
     out = [main]
-    for sub in _subresources(served):
+    for sub in _subresources(info):
         entry: Obj = {"name": f"{info.plural}/{sub.name}", "singularName": "", "namespaced": info.namespaced}
         if (sub.group, sub.version) != (info.group, info.version):
             entry["group"], entry["version"] = sub.group, sub.version
@@ -111,8 +131,7 @@ def _legacy_entries(served: Served) -> list[Obj]:
     return out
 
 
-def _aggregated_entry(served: Served) -> Obj:
-    info = served.info
+def _aggregated_entry(info: ResourceInfo) -> Obj:
     entry: Obj = {"resource": info.plural,
                   "responseKind": {"group": info.group, "version": info.version, "kind": info.kind},
                   "scope": "Namespaced" if info.namespaced else "Cluster", "singularResource": info.singular,
@@ -122,21 +141,18 @@ def _aggregated_entry(served: Served) -> Obj:
     if info.categories:
         entry["categories"] = list(info.categories)
     subs = [{"subresource": s.name, "responseKind": {"group": s.group, "version": s.version, "kind": s.kind},
-             "verbs": list(s.verbs)} for s in _subresources(served)]
+             "verbs": list(s.verbs)} for s in _subresources(info)]
     if subs:
         entry["subresources"] = subs
     return entry
 
 
-def _subresources(served: Served) -> list[Any]:
-    info = served.info
+def _subresources(info: ResourceInfo) -> list[SubresourceInfo]:
     details = {d.name: d for d in info.subresource_details}
     out = []
     for name in info.subresources:
         detail = details.get(name)
         if detail is None:
-            from kwok.api.schema import SubresourceInfo
-
             kind = "Scale" if name == "scale" else info.kind
             group, version = ("autoscaling", "v1") if name == "scale" else (info.group, info.version)
             verbs = ("get", "patch", "update")

@@ -8,6 +8,7 @@ Documents are served under `?hash=<sha512>` with an ETag and `Cache-Control: pub
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import orjson
@@ -20,16 +21,26 @@ Obj = dict[str, Any]
 _CRDS = "apiextensions.k8s.io/customresourcedefinitions"
 
 
+Document = Callable[[], tuple[bytes, str]]
+
+
 class OpenAPI:
-    def __init__(self, catalog: Catalog, store: Store) -> None:
+    def __init__(self, catalog: Catalog, store: Store,
+                 aggregated: dict[tuple[str, str], Document] | None = None) -> None:
         self.catalog = catalog
         self.store = store
+        # group-versions a real cluster serves through the aggregation layer (metrics.k8s.io)
+        self.aggregated = aggregated or {}
         self._builtin: dict[tuple[str, str], tuple[bytes, str]] = {}
         self._custom: dict[tuple[str, str], tuple[bytes, str]] = {}
         self._generation = -1
 
+    def group_versions(self) -> list[tuple[str, str]]:
+        served = [(g, v) for g, versions in self.catalog.group_versions() for v in versions]
+        return served + [gv for gv in self.aggregated if gv not in served]
+
     def root(self) -> bytes:
-        gvs = [f"{g}/{v}" if g else v for g, versions in self.catalog.group_versions() for v in versions]
+        gvs = [f"{g}/{v}" if g else v for g, v in self.group_versions()]
 
         def hash_of(gv: str) -> str:
             group, _, version = gv.rpartition("/")
@@ -41,7 +52,8 @@ class OpenAPI:
     def document(self, group: str, version: str) -> tuple[bytes, str] | None:
         served = self.catalog.in_group_version(group, version)
         if not served:
-            return None
+            aggregated = self.aggregated.get((group, version))
+            return aggregated() if aggregated is not None else None
         key = (group, version)
         if not any(s.custom for s in served):
             if key not in self._builtin:
@@ -55,6 +67,13 @@ class OpenAPI:
             doc = documents.openapi_v3_group_version(group, version, builtins, self._crds(group))
             self._custom[key] = documents.encode(doc)
         return self._custom[key]
+
+    def all_documents(self) -> Iterator[Obj]:
+        """The document of every served group-version, decoded (what /openapi/v2 is built from)."""
+        for group, version in self.group_versions():
+            found = self.document(group, version)
+            if found is not None:
+                yield orjson.loads(found[0])
 
     def _crds(self, group: str) -> list[Obj]:
         _rv, entries = self.store.list_entries(_CRDS)
