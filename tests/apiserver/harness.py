@@ -18,8 +18,10 @@ READY_TIMEOUT = 20.0
 
 
 class ApiServer:
-    def __init__(self, workdir: Path, *extra: str, data_dir: Path | None = None) -> None:
+    def __init__(self, workdir: Path, *extra: str, data_dir: Path | None = None,
+                 env: dict[str, str] | None = None) -> None:
         self.workdir = workdir
+        self.env = {**os.environ, **env} if env else None
         self.data_dir = data_dir if data_dir is not None else workdir / "data"
         self.ready = workdir / f"ready-{time.monotonic_ns()}"
         self.log = workdir / "apiserver.log"
@@ -33,7 +35,7 @@ class ApiServer:
         if not any(a in ("--port", "--secure-port", "--unix-socket") for a in self.extra):
             args += ["--port", "0"]
         with open(self.log, "ab") as log:
-            self.proc = subprocess.Popen(args, stdout=log, stderr=log)
+            self.proc = subprocess.Popen(args, stdout=log, stderr=log, env=self.env)
         deadline = time.monotonic() + READY_TIMEOUT
         while not self.ready.exists():
             if self.proc.poll() is not None or time.monotonic() > deadline:

@@ -25,7 +25,9 @@ def test_version_picks_kubectl_for_server_minor(apiserver: ApiServer, kubectl_bi
 
 def test_api_resources_lists_short_names_and_groups(apiserver: ApiServer, kubectl_bin: str) -> None:
     out = apiserver.kubectl(kubectl_bin, "api-resources", "--no-headers").stdout
-    rows = {line.split()[0]: line.split() for line in out.splitlines()}
+    rows: dict[str, list[str]] = {}
+    for line in out.splitlines():     # the first row of a name: core `pods` comes before metrics.k8s.io's
+        rows.setdefault(line.split()[0], line.split())
     assert rows["pods"][1] == "po" and rows["pods"][-1] == "Pod"
     assert "apps/v1" in rows["deployments"]
     assert rows["namespaces"][-2] == "false"       # cluster scoped
@@ -198,3 +200,15 @@ def test_delete_cascade_foreground_marks_with_finalizer(apiserver: ApiServer, ku
     apiserver.kubectl(kubectl_bin, "patch", "deployment", name, "--type=json",
                       "-p", '[{"op":"remove","path":"/metadata/finalizers"}]')
     assert apiserver.kubectl(kubectl_bin, "get", "deployment", name, check=False).returncode == 1
+
+
+def test_scale_is_recorded_as_the_scale_subresource(apiserver: ApiServer, kubectl_bin: str) -> None:
+    name = _name("scaled")
+    apiserver.kubectl(kubectl_bin, "create", "deployment", name, "--image=x", "--replicas=1")
+    apiserver.kubectl(kubectl_bin, "scale", f"deployment/{name}", "--replicas=4")
+    obj = json.loads(apiserver.kubectl(kubectl_bin, "get", f"deployment/{name}", "-o", "json",
+                                       "--show-managed-fields").stdout)
+    assert obj["spec"]["replicas"] == 4
+    via_scale = [m for m in obj["metadata"]["managedFields"] if m.get("subresource") == "scale"]
+    assert [(m["manager"], m["operation"], m["fieldsV1"]) for m in via_scale] == [
+        ("kubectl", "Update", {"f:spec": {"f:replicas": {}}})]

@@ -8,6 +8,7 @@ import signal
 import ssl
 import stat
 import subprocess
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -99,6 +100,51 @@ def test_tls_identities_from_certificate_token_or_anonymous(tmp_path: Path) -> N
         assert _whoami(port, pki / "ca.crt", cert) == {"username": "bob",
                                                        "groups": ["system:masters", "system:authenticated"]}
         assert _whoami(port, pki / "ca.crt", token="secret-token")["username"] == "alice"
+    finally:
+        server.stop()
+
+
+def _foreign_ca(folder: Path) -> Path:
+    """A CA the server was never told about, like any public CA in the system's trust store."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    folder.mkdir()
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "someone-else-ca")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now)
+            .not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
+                                         data_encipherment=False, key_agreement=False, key_cert_sign=True,
+                                         crl_sign=True, encipher_only=False, decipher_only=False), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .sign(key, hashes.SHA256()))
+    (folder / "ca.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (folder / "ca.key").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                       serialization.NoEncryption()))
+    return folder
+
+
+def test_client_certificate_from_a_system_trusted_ca_is_refused(tmp_path: Path) -> None:
+    # The foreign CA is made the process's system trust store: kube-apiserver trusts only
+    # --client-ca-file for client certificates, never the public CAs every machine trusts.
+    foreign = _foreign_ca(tmp_path / "foreign")
+    server = ApiServer(tmp_path, "--secure-port", "0", env={"SSL_CERT_FILE": str(foreign / "ca.crt")}).start()
+    try:
+        pki = tmp_path / "data" / "pki"
+        forged = _client_cert(tmp_path, foreign, "mallory", "system:masters")
+        try:
+            identity = _whoami(server.ports["https"], pki / "ca.crt", forged)
+        except (ssl.SSLError, urllib.error.URLError, ConnectionError):
+            identity = None
+        assert identity is None, f"a certificate from an unknown CA was accepted as {identity}"
     finally:
         server.stop()
 

@@ -96,7 +96,10 @@ def _ssl_context(options: Options) -> ssl.SSLContext | None:
 
         ca_path, cert_path, key_path = generate(Path(options.data_dir) / "pki", options.hosts)
         cert, key, ca = str(cert_path), str(key_path), ca or str(ca_path)
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    # Client certificates are checked against --client-ca-file only, never the system's public
+    # CAs (kube-apiserver's rule; a test pins it).
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.load_cert_chain(cert, key)
     if ca:
         # a client certificate is optional, but verified against the CA when presented
@@ -136,6 +139,8 @@ async def serve(options: Options) -> None:
         crds.stop()
         store.close_watches()
         await runner.cleanup()
+        for plugin in server.admission:
+            await plugin.close()
         await store.close()
 
 

@@ -129,7 +129,8 @@ async def scale(call: SubresourceCall) -> tuple[int, Obj]:
     if precondition and precondition != obj["metadata"].get("resourceVersion"):
         raise errors.conflict(served.info.plural, call.name, served.info.group)
     write_path(obj, _scale_paths(served)[0], replicas)
-    stored, _created = await call.flow.update(served, call.namespace, call.name, obj, call.ctx)
+    # through the scale subresource: admission rules and managedFields see `scale`, as upstream
+    stored, _created = await call.flow.update(served, call.namespace, call.name, obj, call.ctx, subresource="scale")
     return 200, to_scale(stored, served)
 
 

@@ -66,7 +66,7 @@ def test_statefulset_defaults_and_forbidden_updates() -> None:
     obj, causes = create("apps", "statefulsets", deployment(serviceName="web"))
     assert causes == []
     assert obj["spec"]["podManagementPolicy"] == "OrderedReady"
-    assert obj["spec"]["updateStrategy"] == {"type": "RollingUpdate", "rollingUpdate": {"partition": 0}}
+    assert obj["spec"]["updateStrategy"] == {"type": "RollingUpdate", "rollingUpdate": {"partition": 0, "maxUnavailable": 1}}
     assert obj["spec"]["persistentVolumeClaimRetentionPolicy"] == {"whenDeleted": "Retain", "whenScaled": "Retain"}
     _, causes = update("apps", "statefulsets", {**obj, "spec": {**obj["spec"], "serviceName": "other"}}, obj)
     assert causes[0].message.startswith("Forbidden: updates to statefulset spec for fields other than 'replicas'")

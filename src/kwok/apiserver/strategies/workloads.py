@@ -201,7 +201,10 @@ class StatefulSetStrategy(_Replicated):
         update = spec.setdefault("updateStrategy", {})
         update.setdefault("type", "RollingUpdate")
         if update["type"] == "RollingUpdate":
-            update.setdefault("rollingUpdate", {}).setdefault("partition", 0)
+            rolling = update.setdefault("rollingUpdate", {})
+            rolling.setdefault("partition", 0)
+            # MaxUnavailableStatefulSet is beta and on by default since 1.35
+            rolling.setdefault("maxUnavailable", 1)
         spec.setdefault("revisionHistoryLimit", 10)
         retention = spec.setdefault("persistentVolumeClaimRetentionPolicy", {})
         retention.setdefault("whenDeleted", "Retain")
