@@ -7,7 +7,6 @@ compatibility with their command lines (this client does no rate limiting, like 
 
 from __future__ import annotations
 
-import functools
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -102,16 +101,20 @@ def _process_options(kw: dict[str, Any], default_secure_port: int) -> Any:
         retry_period=kw["leader_elect_retry_period"], lease_namespace=kw["leader_elect_resource_namespace"])
 
 
-def _scheduler_factory(config: str | None) -> Callable[[Any], Any]:
+def _scheduler_factory(config: str | None) -> Callable[[Any, Any], Any]:
     from kwok.controlplane.scheduler.config import load_scheduler_config
     from kwok.controlplane.scheduler.runner import Scheduler
 
     settings = load_scheduler_config(config)
-    return functools.partial(Scheduler, scheduler_names=settings.scheduler_names,
-                             percentage_of_nodes_to_score=settings.percentage_of_nodes_to_score)
+
+    def build(client: Any, informers: Any) -> Any:
+        return Scheduler(client, scheduler_names=settings.scheduler_names,
+                         percentage_of_nodes_to_score=settings.percentage_of_nodes_to_score, informers=informers)
+
+    return build
 
 
-def _manager_factory(kw: dict[str, Any]) -> Callable[[Any], Any]:
+def _manager_factory(kw: dict[str, Any]) -> Callable[[Any, Any], Any]:
     from kwok.controlplane.controllers.manager import ControllerManager, ManagerOptions, select_controllers
 
     try:
@@ -122,10 +125,14 @@ def _manager_factory(kw: dict[str, Any]) -> Callable[[Any], Any]:
                              node_monitor_grace_period=kw["node_monitor_grace_period"],
                              node_startup_grace_period=kw["node_startup_grace_period"],
                              terminated_pod_gc_threshold=kw["terminated_pod_gc_threshold"])
-    return functools.partial(ControllerManager, options=options)
+
+    def build(client: Any, informers: Any) -> Any:
+        return ControllerManager(client, options=options, informers=informers)
+
+    return build
 
 
-def _run(opts: Any, factories: dict[str, Callable[[Any], Any]]) -> None:
+def _run(opts: Any, factories: dict[str, Callable[[Any, Any], Any]]) -> None:
     from kwok.controlplane.app import run
 
     sys.exit(run(opts, factories))

@@ -3,11 +3,13 @@
 Public surface (the CLI in kwok.cli.controlplane uses exactly this):
 
     Scheduler(client, scheduler_names=("default-scheduler",), rng=None, bind_concurrency=64,
-              percentage_of_nodes_to_score=0)            .run() / .synced
-    ControllerManager(client, options=ManagerOptions())  .run() / .synced
+              percentage_of_nodes_to_score=0, informers=None)   .run() / .synced
+    ControllerManager(client, options=ManagerOptions(), informers=None)  .run() / .synced
     ManagerOptions(controllers, node_monitor_period, node_monitor_grace_period, ...)
     select_controllers("*,-job") -> list of controller names (kube-controller-manager's --controllers rules)
-    ProcessOptions(...), run(opts, {lease_name: factory}) -> exit code   (leader election, health, signals)
+    ProcessOptions(...), run(opts, {lease_name: factory}) -> exit code   (leader election, health, signals);
+        factory(client, informers) builds a component; `informers` (SharedInformers) is shared by
+        the components of one process so each resource is watched once
 
 Layout: `scheduler/` holds the pure algorithm (filters, scores, preemption, queue) and its runner;
 `controllers/` one module of I/O per controller next to a `*_logic` module of pure decisions;

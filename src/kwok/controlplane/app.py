@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import logging
 import signal
@@ -20,6 +21,7 @@ from typing import Protocol
 
 from kwok.client import Client, ClientConfig
 from kwok.controlplane.health import HealthServer
+from kwok.controlplane.informers import SharedInformers
 from kwok.controlplane.leaderelection import LeaderElectionConfig, LeaderElector
 
 log = logging.getLogger("kwok.controlplane")
@@ -47,7 +49,9 @@ class ProcessOptions:
     lease_names: dict[str, str] = field(default_factory=dict)  # component -> lease name override
 
 
-Factory = Callable[[Client], Component]
+# A component is built from the process's client and its shared informers, so that components
+# run together watch each resource once.
+Factory = Callable[[Client, SharedInformers], Component]
 
 
 async def run_process(opts: ProcessOptions, factories: dict[str, Factory]) -> int:
@@ -57,6 +61,7 @@ async def run_process(opts: ProcessOptions, factories: dict[str, Factory]) -> in
     # cycles, so collect far less often.
     gc.set_threshold(100_000, 50, 100)
     client = Client(ClientConfig.load(kubeconfig=opts.kubeconfig, master=opts.master))
+    informers = SharedInformers(client)
     components: dict[str, Component] = {}
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -76,7 +81,8 @@ async def run_process(opts: ProcessOptions, factories: dict[str, Factory]) -> in
                 opts.lease_names.get(lease, lease), opts.lease_namespace, opts.lease_duration,
                 opts.renew_deadline, opts.retry_period))
             electors.append(elector)
-        tasks.append(asyncio.create_task(_lead(client, lease, factory, elector, components), name=lease))
+        build = functools.partial(factory, client, informers)
+        tasks.append(asyncio.create_task(_lead(lease, build, elector, components), name=lease))
     stopper = asyncio.create_task(stop.wait())
     done, _ = await asyncio.wait([stopper, *tasks], return_when=asyncio.FIRST_COMPLETED)
     code = 0 if stopper in done else 1
@@ -89,6 +95,7 @@ async def run_process(opts: ProcessOptions, factories: dict[str, Factory]) -> in
     for elector in electors:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(elector.release(), 2.0)
+    await informers.stop()
     if health is not None:
         await health.stop()
     await client.close()
@@ -96,11 +103,11 @@ async def run_process(opts: ProcessOptions, factories: dict[str, Factory]) -> in
     return code
 
 
-async def _lead(client: Client, lease: str, factory: Factory, elector: LeaderElector | None,
+async def _lead(lease: str, build: Callable[[], Component], elector: LeaderElector | None,
                 components: dict[str, Component]) -> None:
     if elector is not None:
         await elector.acquire()
-    component = factory(client)
+    component = build()
     components[lease] = component
     work = asyncio.create_task(component.run(), name=f"{lease}-run")
     if elector is None:

@@ -91,6 +91,28 @@ def test_node_heard_from_through_heartbeat_or_lease() -> None:
     assert nodelifecycle_logic.unknown_conditions(node(None, created=NOW - 10), None, NOW, 40, 60) is None
 
 
+def test_node_monitor_may_skip_a_node_until_it_would_turn_unknown() -> None:
+    lease = {"spec": {"renewTime": rfc3339(NOW - 5)}}
+    for n, lease_ in ((node(NOW - 30), None), (node(NOW - 30), lease), (node(None, created=NOW - 20), None)):
+        until = nodelifecycle_logic.silent_after(n, lease_, 40, 60)
+        assert nodelifecycle_logic.unknown_conditions(n, lease_, until - 1, 40, 60) is None
+        assert nodelifecycle_logic.unknown_conditions(n, lease_, until + 1, 40, 60) is not None
+
+
+def test_a_heartbeat_alone_changes_nothing_the_node_controller_decides() -> None:
+    import copy
+
+    before = node(NOW - 30)
+    beat = node(NOW)
+    assert nodelifecycle_logic.same_health(before, beat)
+    not_ready = copy.deepcopy(beat)
+    not_ready["status"]["conditions"][0]["status"] = "False"
+    assert not nodelifecycle_logic.same_health(before, not_ready)
+    cordoned = copy.deepcopy(beat)
+    cordoned["spec"]["unschedulable"] = True
+    assert not nodelifecycle_logic.same_health(before, cordoned)
+
+
 def test_taints_follow_ready_condition_and_unschedulable() -> None:
     n = node(NOW)
     assert nodelifecycle_logic.wanted_taints(n, NOW) is None

@@ -59,3 +59,30 @@ def test_kwok_entry_point_lazily_offers_the_control_plane_commands() -> None:
     accepted = subprocess.run([command("kwok"), "controller-manager", "--concurrent-deployment-syncs=10",
                                "--kube-api-qps=5000", "--controllers=bogus"], capture_output=True, text=True, timeout=60)
     assert '"bogus" is not in the list of known controllers' in accepted.stderr  # other flags parsed fine
+
+
+def test_scheduler_and_controller_manager_as_separate_processes_run_a_deployment() -> None:
+    """Each command alone keeps its own informers (only `control-plane` shares them)."""
+    from .harness import create_node, node
+
+    cluster = Cluster()
+    try:
+        create_node(cluster.api, node("solo-node"))
+        cluster.start("controller-manager", "--port=0", "--node-monitor-grace-period=1h",
+                      "--node-startup-grace-period=1h")
+        cluster.start("scheduler", "--port=0")
+        labels = {"app": "solo"}
+        cluster.api.post("/apis/apps/v1/namespaces/default/deployments", {
+            "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "solo"},
+            "spec": {"replicas": 3, "selector": {"matchLabels": labels},
+                     "template": {"metadata": {"labels": labels},
+                                  "spec": {"containers": [{"name": "c", "image": "busybox"}]}}}})
+
+        def bound() -> list[str] | None:
+            pods = cluster.api.items("/api/v1/namespaces/default/pods")
+            nodes = [(p.get("spec") or {}).get("nodeName") for p in pods]
+            return nodes if len(nodes) == 3 and all(nodes) else None
+
+        assert wait_for(bound, 30, what="3 pods created and bound") == ["solo-node"] * 3
+    finally:
+        cluster.stop()

@@ -119,17 +119,36 @@ def test_status_counts() -> None:
     assert status["numberUnavailable"] == 2
 
 
-@pytest.mark.xfail(strict=True, reason="failed daemon pods are not deleted to be replaced yet")
 def test_failed_daemon_pod_is_deleted_and_replaced() -> None:
     d = ds()
     failed = daemon_pod(d, "a", phase="Failed", ready=False)
     step = logic.plan(d, [make_node("a")], [failed], NOW)
-    assert [p["metadata"]["name"] for p in step.delete] == ["agent-a"]
+    assert [p["metadata"]["name"] for p in step.delete] == ["agent-a"] and step.create_on == []
+    assert [(p["metadata"]["name"], node) for p, node in step.failed] == [("agent-a", "a")]
+    # the replacement comes once the failed pod is gone, not while it is being deleted
+    failed["metadata"]["deletionTimestamp"] = "2020-01-01T00:00:00Z"
+    assert logic.plan(d, [make_node("a")], [failed], NOW).create_on == ["a"]
+    terminating = daemon_pod(d, "a", deleting=True)
+    assert logic.plan(d, [make_node("a")], [terminating], NOW).create_on == []
 
 
-@pytest.mark.xfail(strict=True, reason="maxSurge is not implemented yet")
 def test_max_surge_creates_the_new_pod_before_deleting_the_old() -> None:
     d = ds()
     d["spec"]["updateStrategy"]["rollingUpdate"] = {"maxUnavailable": 0, "maxSurge": 1}
-    step = logic.plan(d, [make_node("a"), make_node("b")], [daemon_pod(d, n, current=False) for n in "ab"], NOW)
-    assert step.delete == [] and len(step.create_on) == 1
+    nodes = [make_node("a"), make_node("b")]
+    step = logic.plan(d, nodes, [daemon_pod(d, n, current=False) for n in "ab"], NOW)
+    assert step.delete == [] and step.create_on == ["a"]
+    # the new pod on a is not ready yet: both of a's pods stay, b waits for its turn
+    new_a = daemon_pod(d, "a", ready=False)
+    new_a["metadata"]["name"] = "agent-a-new"
+    step = logic.plan(d, nodes, [daemon_pod(d, "a", current=False), new_a, daemon_pod(d, "b", current=False)], NOW)
+    assert step.delete == [] and step.create_on == []
+    # once it is available the old pod of a goes
+    new_a["status"]["conditions"][0]["status"] = "True"
+    step = logic.plan(d, nodes, [daemon_pod(d, "a", current=False), new_a, daemon_pod(d, "b", current=False)], NOW)
+    assert [p["metadata"]["name"] for p in step.delete] == ["agent-a"]
+    assert logic.surge_and_unavailable(d, 10) == (1, 0)
+    d["spec"]["updateStrategy"]["rollingUpdate"] = {"maxUnavailable": 0, "maxSurge": 0}
+    assert logic.surge_and_unavailable(d, 10) == (0, 1)  # both 0 would be impossible: maxUnavailable 1
+    d["spec"]["updateStrategy"]["rollingUpdate"] = {"maxUnavailable": 0, "maxSurge": "25%"}
+    assert logic.surge_and_unavailable(d, 10) == (3, 0)  # rounded up

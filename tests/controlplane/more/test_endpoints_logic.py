@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from kwok.controlplane.controllers import endpoints_logic as logic
 
 from .objects import make_pod
@@ -69,16 +67,51 @@ def test_slices_hold_at_most_100_endpoints_and_a_service_without_pods_gets_an_em
     assert logic.slice_groups(service(), []) == [([], [])]
 
 
-@pytest.mark.xfail(strict=True, reason="Endpoints addresses are ordered by pod name, not by IP as RepackSubsets does")
 def test_endpoints_addresses_are_sorted_by_ip() -> None:
     subsets = logic.endpoints_subsets(service(), [web("a", "10.0.0.2"), web("z", "10.0.0.1")])
     assert [a["ip"] for a in subsets[0]["addresses"]] == ["10.0.0.1", "10.0.0.2"]
 
 
-@pytest.mark.xfail(strict=True, reason="hostname of pods whose subdomain is the Service is not published yet")
 def test_pod_hostname_published_when_its_subdomain_is_the_service() -> None:
     pod = web("web-0", "10.0.0.1")
     pod["spec"].update(hostname="web-0", subdomain="web")
     assert logic.endpoints_subsets(service(), [pod])[0]["addresses"][0].get("hostname") == "web-0"
     [(_, endpoints)] = logic.slice_groups(service(), [pod])
     assert endpoints[0].get("hostname") == "web-0"
+    other = web("web-1", "10.0.0.2")
+    other["spec"].update(hostname="web-1", subdomain="elsewhere")
+    assert "hostname" not in logic.endpoints_subsets(service(), [other])[0]["addresses"][0]
+
+
+def test_ports_shared_by_the_same_addresses_form_one_subset() -> None:
+    svc = service()
+    svc["spec"]["ports"].append({"name": "metrics", "port": 9100, "targetPort": "metrics", "protocol": "TCP"})
+    both = HTTP + [{"name": "metrics", "containerPort": 9100}]
+    subsets = logic.endpoints_subsets(svc, [web("a", "10.0.0.1", ports=both), web("b", "10.0.0.2")])
+    shape = sorted(([p["name"] for p in s["ports"]], [a["ip"] for a in s["addresses"]]) for s in subsets)
+    assert shape == [(["metrics"], ["10.0.0.1"]), (["web"], ["10.0.0.1", "10.0.0.2"])]
+    together = logic.endpoints_subsets(svc, [web("a", "10.0.0.1", ports=both), web("b", "10.0.0.2", ports=both)])
+    assert [[p["name"] for p in s["ports"]] for s in together] == [["metrics", "web"]]
+
+
+def test_headless_label() -> None:
+    svc = service()
+    svc["metadata"]["labels"] = {"tier": "db", logic.HEADLESS_LABEL: ""}
+    svc["spec"]["clusterIP"] = "10.96.0.10"
+    assert logic.labels_for(svc) == {"tier": "db"}
+    svc["spec"]["clusterIP"] = "None"
+    assert logic.labels_for(svc) == {"tier": "db", logic.HEADLESS_LABEL: ""}
+
+
+def test_endpoints_hold_at_most_1000_addresses_ready_first() -> None:
+    pods = [web(f"r{i:04}", f"10.1.{i // 250}.{i % 250 + 1}") for i in range(900)]
+    pods += [web(f"n{i:04}", f"10.2.{i // 250}.{i % 250 + 1}", ready=False) for i in range(300)]
+    subsets = logic.endpoints_subsets(service(), pods)
+    assert logic.truncate(subsets)
+    assert len(subsets[0]["addresses"]) == 900 and len(subsets[0]["notReadyAddresses"]) == 100
+    many = logic.endpoints_subsets(service(), [web(f"r{i:04}", f"10.1.{i // 250}.{i % 250 + 1}") for i in range(1200)]
+                                   + [web("slow", "10.9.0.1", ready=False)])
+    assert logic.truncate(many)
+    assert len(many[0]["addresses"]) == 1000 and "notReadyAddresses" not in many[0]
+    few = logic.endpoints_subsets(service(), pods[:10])
+    assert not logic.truncate(few) and len(few[0]["addresses"]) == 10

@@ -115,7 +115,6 @@ def test_endpoints_follow_selector_changes_and_go_with_the_service(control_plane
     wait_for(lambda: _slices(control_plane, ns, "live") == [], 15, what="slices garbage-collected")
 
 
-@pytest.mark.xfail(strict=True, reason="the Endpoints of a deleted Service are left behind")
 def test_endpoints_go_with_the_service(control_plane: Cluster) -> None:
     api = control_plane.api
     ns = namespace(api, "ep-delete")
@@ -218,7 +217,6 @@ def test_pdb_allowed_disruptions_and_eviction(control_plane: Cluster, binary: st
     assert err.value.code == 429
 
 
-@pytest.mark.xfail(strict=True, reason="an empty PDB selector selects nothing instead of every pod of the namespace")
 def test_pdb_with_empty_selector_covers_the_whole_namespace(control_plane: Cluster) -> None:
     api = control_plane.api
     ns = namespace(api, "pdb-all")
@@ -255,9 +253,7 @@ def test_resource_quota_usage_tracks_creations_and_deletions(control_plane: Clus
     assert status is not None
 
 
-@pytest.mark.xfail(strict=True, reason="the ResourceQuota controller does not count count/<resource>.<group> "
-                                      "beyond the core object counts yet")
-def test_resource_quota_counts_any_resource(control_plane: Cluster) -> None:
+def test_resource_quota_counts_any_resource(control_plane: Cluster, tmp_path: Path) -> None:
     """A deletion is seen only by the controller (admission counts creations), so usage going down
     shows the controller's count."""
     api = control_plane.api
@@ -273,9 +269,17 @@ def test_resource_quota_counts_any_resource(control_plane: Cluster) -> None:
         found = (api.get(f"/api/v1/namespaces/{ns}/resourcequotas/objects").get("status") or {}).get("used") or {}
         return found.get("count/deployments.apps")
     wait_for(lambda: used() == "1", 4, what="one deployment counted")
+    api.post(f"/apis/apps/v1/namespaces/{ns}/deployments", deployment("three", 0))
+    wait_for(lambda: used() == "2", 4, what="admission charges a creation")
+    for binary in KUBECTLS:
+        shown = kubectl(binary, control_plane, tmp_path, "-n", ns, "describe", "quota", "objects")
+        assert shown.returncode == 0, shown.stderr
+        rows = [line.split() for line in shown.stdout.splitlines()]
+        assert ["count/deployments.apps", "2", "5"] in rows, shown.stdout
+    api.delete(f"/apis/apps/v1/namespaces/{ns}/deployments/three")
+    wait_for(lambda: used() == "1", 4, what="the deletion replenishes the quota")
 
 
-@pytest.mark.xfail(strict=True, reason="headless Services' slices and Endpoints lack the service.kubernetes.io/headless label")
 def test_headless_service_is_labelled(control_plane: Cluster) -> None:
     api = control_plane.api
     ns = namespace(api, "ep-headless")

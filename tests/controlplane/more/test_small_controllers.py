@@ -19,8 +19,16 @@ def budget(**spec: Any) -> dict[str, Any]:
             "spec": {"selector": {"matchLabels": {"app": "web"}}, **spec}}
 
 
+RS = {"kind": "ReplicaSet", "metadata": {"name": "web-rs", "uid": "rs-uid"}}
+
+
 def web_pods(ready: int, not_ready: int = 0) -> list[dict[str, Any]]:
-    return [make_pod(f"w{i}", {"app": "web"}, ready=i < ready) for i in range(ready + not_ready)]
+    return [make_pod(f"w{i}", {"app": "web"}, ready=i < ready, owner=RS) for i in range(ready + not_ready)]
+
+
+def scale(replicas: int) -> dict[str, tuple[str, int]]:
+    """The ReplicaSet belongs to a Deployment of `replicas`."""
+    return {"rs-uid": ("deploy-uid", replicas)}
 
 
 @pytest.mark.parametrize(("spec", "ready", "not_ready", "desired", "allowed"), [
@@ -33,7 +41,7 @@ def web_pods(ready: int, not_ready: int = 0) -> list[dict[str, Any]]:
     ({"minAvailable": 5}, 3, 0, 5, 0),
 ])
 def test_pdb_status(spec: dict[str, Any], ready: int, not_ready: int, desired: int, allowed: int) -> None:
-    status = disruption.pdb_status(budget(**spec), web_pods(ready, not_ready), NOW)
+    status = disruption.pdb_status(budget(**spec), web_pods(ready, not_ready), NOW, scale(ready + not_ready))
     assert (status["currentHealthy"], status["desiredHealthy"], status["disruptionsAllowed"]) == (ready, desired, allowed)
     assert status["expectedPods"] == ready + not_ready and status["observedGeneration"] == 3
     [cond] = status["conditions"]
@@ -50,12 +58,42 @@ def test_pdb_condition_keeps_its_transition_time_while_unchanged() -> None:
     assert flipped["conditions"][0]["lastTransitionTime"] == rfc3339(NOW)
 
 
-@pytest.mark.xfail(strict=True, reason="expectedPods is the number of pods found, not the scale of their "
-                                       "controllers, so missing pods do not count as unavailable")
 def test_max_unavailable_counts_missing_pods_of_the_controller() -> None:
     # a Deployment of 3 of which only 2 pods exist (one was evicted): nothing more may go
-    status = disruption.pdb_status(budget(maxUnavailable=1), web_pods(2), NOW)
+    status = disruption.pdb_status(budget(maxUnavailable=1), web_pods(2), NOW, scale(3))
     assert (status["expectedPods"], status["disruptionsAllowed"]) == (3, 0)
+    # a percentage too is of the controller's scale; an integer minAvailable counts the pods found
+    assert disruption.pdb_status(budget(minAvailable="50%"), web_pods(2), NOW, scale(4))["desiredHealthy"] == 2
+    assert disruption.pdb_status(budget(minAvailable=1), web_pods(2), NOW, scale(4))["expectedPods"] == 2
+
+
+def test_two_replica_sets_of_one_deployment_count_its_scale_once() -> None:
+    pods = web_pods(2) + [make_pod("new", {"app": "web"}, owner={"kind": "ReplicaSet",
+                                                               "metadata": {"name": "web-rs2", "uid": "rs2"}})]
+    scales = {"rs-uid": ("deploy-uid", 3), "rs2": ("deploy-uid", 3)}
+    assert disruption.pdb_status(budget(maxUnavailable=1), pods, NOW, scales)["expectedPods"] == 3
+
+
+def test_pods_of_an_unknown_controller_fail_safe() -> None:
+    with pytest.raises(disruption.NoController, match='found no controllers for pod "w0"'):
+        disruption.pdb_status(budget(maxUnavailable=1), web_pods(2), NOW, {})
+    status = disruption.fail_safe_status({**budget(maxUnavailable=1), "status": {"disruptionsAllowed": 1}}, "boom", NOW)
+    cond = status["conditions"][0]
+    assert status["disruptionsAllowed"] == 0 and (cond["status"], cond["reason"], cond["message"]) == \
+        ("False", "SyncFailed", "boom")
+    # pods without a controller do not count toward a percentage
+    bare = [make_pod("bare", {"app": "web"})]
+    assert disruption.pdb_status(budget(maxUnavailable="50%"), bare, NOW, {})["disruptionsAllowed"] == 0
+
+
+def test_recently_evicted_pods_are_not_healthy_until_the_eviction_expires() -> None:
+    pdb = {**budget(minAvailable=1), "status": {"disruptedPods": {"w0": rfc3339(NOW - 30), "w1": rfc3339(NOW - 300),
+                                                                  "gone": rfc3339(NOW - 10)}}}
+    status = disruption.pdb_status(pdb, web_pods(3), NOW, scale(3))
+    assert status["currentHealthy"] == 2 and status["disruptionsAllowed"] == 1
+    assert status["disruptedPods"] == {"w0": rfc3339(NOW - 30)}  # expired and deleted pods are dropped
+    assert disruption.disrupted_pods(pdb, web_pods(3), NOW)[1] == NOW - 30 + disruption.DELETION_TIMEOUT
+    assert "disruptedPods" not in disruption.pdb_status(pdb, web_pods(3), NOW + 200, scale(3))
 
 
 # ResourceQuota usage
@@ -75,13 +113,32 @@ def test_quota_usage_of_pods_skips_finished_ones() -> None:
     assert resourcequota.pod_usage("services", pods) is None
 
 
-@pytest.mark.xfail(strict=True, reason="init containers are not counted (a pod's request is the larger of the "
-                                       "sum of its containers and any one init container)")
 def test_quota_usage_counts_the_largest_init_container() -> None:
     pod = make_pod("p")
     pod["spec"]["containers"][0]["resources"] = {"requests": {"cpu": "100m"}}
     pod["spec"]["initContainers"] = [{"name": "init", "image": "x", "resources": {"requests": {"cpu": "1"}}}]
     assert resourcequota.pod_usage("requests.cpu", [pod]) == "1"
+    # a sidecar (restartable init container) runs beside the app containers and every later init container
+    pod["spec"]["initContainers"] = [
+        {"name": "proxy", "image": "x", "restartPolicy": "Always",
+         "resources": {"requests": {"cpu": "200m"}, "limits": {"memory": "64Mi"}}},
+        {"name": "migrate", "image": "x", "resources": {"requests": {"cpu": "250m"}}}]
+    assert resourcequota.pod_usage("requests.cpu", [pod]) == "450m"  # max(100m+200m, 200m+250m)
+    assert resourcequota.pod_usage("limits.memory", [pod]) == "64Mi"
+    pod["spec"]["overhead"] = {"cpu": "50m"}
+    assert resourcequota.pod_usage("cpu", [pod]) == "500m"
+
+
+def test_quota_counts_extended_resources_and_names_object_counts() -> None:
+    pod = make_pod("p")
+    pod["spec"]["containers"][0]["resources"] = {"limits": {"nvidia.com/gpu": "2"}}
+    assert resourcequota.pod_usage("requests.nvidia.com/gpu", [pod, pod]) == "4"
+    assert resourcequota.pod_usage("requests.storage", [pod]) is None  # the claims' storage, not the pods'
+    assert resourcequota.counted_resource("count/deployments.apps") == ("apps", "deployments")
+    assert resourcequota.counted_resource("count/widgets.example.com") == ("example.com", "widgets")
+    assert resourcequota.counted_resource("count/configmaps") == ("", "configmaps")
+    assert resourcequota.counted_resource("secrets") == ("", "secrets")
+    assert resourcequota.counted_resource("count/pods") is None and resourcequota.counted_resource("cpu") is None
 
 
 # TTL after finished
@@ -179,8 +236,6 @@ def test_pod_gc_force_deletes_unscheduled_terminating_pods() -> None:
     assert gc(_Context([stuck], [], threshold=100)) == [("stuck", 0)]
 
 
-@pytest.mark.xfail(strict=True, reason="terminating pods on not-ready nodes with the out-of-service taint are not "
-                                       "force-deleted yet")
 def test_pod_gc_force_deletes_terminating_pods_on_out_of_service_nodes() -> None:
     pod = make_pod("t", node="down", deleting=True)
     ctx = _Context([pod], ["down"], threshold=100)
@@ -188,3 +243,10 @@ def test_pod_gc_force_deletes_terminating_pods_on_out_of_service_nodes() -> None
         "spec": {"taints": [{"key": "node.kubernetes.io/out-of-service", "effect": "NoExecute"}]},
         "status": {"conditions": [{"type": "Ready", "status": "False"}]}})
     assert gc(ctx) == [("t", 0)]
+    assert ctx.pods_api.failed == ["t"]
+    # a Ready node, or a pod not being deleted, is left alone
+    ctx.informers["nodes"].store["down"]["status"]["conditions"][0]["status"] = "True"
+    assert gc(ctx) == []
+    ctx.informers["nodes"].store["down"]["status"]["conditions"][0]["status"] = "Unknown"
+    ctx.informers["pods"].store["default/t"]["metadata"].pop("deletionTimestamp")
+    assert gc(ctx) == []

@@ -3,6 +3,7 @@ watched with the real `kubectl rollout status` of both kubectl versions."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +67,7 @@ def test_statefulset_rollout_with_kubectl(control_plane: Cluster, binary: str, t
     assert len(api.items(f"/api/v1/namespaces/{ns}/persistentvolumeclaims")) == 3
 
 
-def test_statefulset_records_controller_revisions(control_plane: Cluster) -> None:
+def test_statefulset_records_controller_revisions(control_plane: Cluster, tmp_path: Path) -> None:
     """`kubectl rollout history/undo sts` read ControllerRevisions `<set>-<hash>`, one per template."""
     api = control_plane.api
     ns = namespace(api, "sts-history")
@@ -75,16 +76,30 @@ def test_statefulset_records_controller_revisions(control_plane: Cluster) -> Non
     with kubelet_running(control_plane, ns):
         wait_for(lambda: (api.get(f"{base}/db").get("status") or {}).get("readyReplicas") == 1, 20, what="db ready")
         api.patch(f"{base}/db", {"spec": {"template": {"spec": {"containers": [{"name": "c", "image": "nginx:1.26"}]}}}})
-        wait_for(lambda: _pods(control_plane, ns).get("db-0", {}).get("spec", {}).get("containers", [{}])[0]
-                 .get("image") == "nginx:1.26", 20, what="db-0 updated")
-    try:
-        revisions = wait_for(lambda: api.items(f"/apis/apps/v1/namespaces/{ns}/controllerrevisions"), 5,
-                             what="controller revisions")
-    except AssertionError:
-        pytest.xfail("the StatefulSet controller writes no ControllerRevisions yet")
+        status = wait_for(lambda: (s := api.get(f"{base}/db")["status"]).get("observedGeneration") == 2
+                          and s.get("updatedReplicas") == 1
+                          and s.get("readyReplicas") == 1 and s["currentRevision"] == s["updateRevision"] and s,
+                          20, what="db-0 updated and ready")
+    revisions = wait_for(lambda: len(r := api.items(f"/apis/apps/v1/namespaces/{ns}/controllerrevisions")) == 2 and r,
+                         5, what="controller revisions")
     assert sorted(r["revision"] for r in revisions) == [1, 2]
-    status = api.get(f"{base}/db")["status"]
-    assert {r["metadata"]["name"] for r in revisions} >= {status["updateRevision"]}
+    latest = max(revisions, key=lambda r: r["revision"])
+    first = min(revisions, key=lambda r: r["revision"])["metadata"]["name"]
+    assert latest["metadata"]["name"] == status["updateRevision"] == status["currentRevision"]
+    assert latest["data"]["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:1.26"
+    assert _pods(control_plane, ns)["db-0"]["metadata"]["labels"]["controller-revision-hash"] == latest["metadata"]["name"]
+    for binary in KUBECTLS:
+        shown = kubectl(binary, control_plane, tmp_path, "-n", ns, "rollout", "history", "sts/db")
+        assert shown.returncode == 0, shown.stderr
+        assert [line.split()[0] for line in shown.stdout.splitlines()[2:] if line.strip()] == ["1", "2"]
+    with kubelet_running(control_plane, ns):
+        undone = kubectl(KUBECTLS[0], control_plane, tmp_path, "-n", ns, "rollout", "undo", "sts/db", "--to-revision=1")
+        assert undone.returncode == 0, undone.stderr
+        # the first revision comes back renumbered as the latest, and the pod is rolled back to it
+        wait_for(lambda: _pods(control_plane, ns).get("db-0", {}).get("spec", {}).get("containers", [{}])[0]
+                 .get("image") == "nginx:1.25", 20, what="db-0 rolled back")
+    numbers = {r["metadata"]["name"]: r["revision"] for r in api.items(f"/apis/apps/v1/namespaces/{ns}/controllerrevisions")}
+    assert numbers == {first: 3, latest["metadata"]["name"]: 2}
 
 
 def test_parallel_statefulset_creates_all_at_once_and_scales_down_highest_first(control_plane: Cluster) -> None:
@@ -204,8 +219,86 @@ def test_statefulset_claims_deleted_with_the_set_when_asked(control_plane: Clust
     body["spec"]["persistentVolumeClaimRetentionPolicy"] = {"whenDeleted": "Delete", "whenScaled": "Retain"}
     api.post(f"/apis/apps/v1/namespaces/{ns}/statefulsets", body)
     claim = wait_for(lambda: api.items(f"/api/v1/namespaces/{ns}/persistentvolumeclaims"), 15, what="claim")[0]
-    owners = [r["kind"] for r in claim["metadata"].get("ownerReferences") or ()]
-    if owners != ["StatefulSet"]:
-        pytest.xfail("persistentVolumeClaimRetentionPolicy whenDeleted=Delete does not make the set own its claims yet")
+    assert [r["kind"] for r in claim["metadata"].get("ownerReferences") or ()] == ["StatefulSet"]
     assert claim["metadata"]["ownerReferences"][0]["uid"] == api.get(
         f"/apis/apps/v1/namespaces/{ns}/statefulsets/cache")["metadata"]["uid"]
+    # the garbage collector deletes the claim with the set
+    api.delete(f"/apis/apps/v1/namespaces/{ns}/statefulsets/cache")
+    wait_for(lambda: not api.items(f"/api/v1/namespaces/{ns}/persistentvolumeclaims"), 20, what="claim deleted")
+
+
+def test_statefulset_partition_and_claims_of_scaled_down_pods(control_plane: Cluster, tmp_path: Path) -> None:
+    """A partitioned rollout stops at the partition (as `kubectl rollout status` reports), and
+    whenScaled=Delete hands a scaled-down pod's claim to the pod, so both go."""
+    api = control_plane.api
+    ns = namespace(api, "sts-partition")
+    base = f"/apis/apps/v1/namespaces/{ns}/statefulsets"
+    body = statefulset("kv", 3)
+    body["spec"]["ordinals"] = {"start": 1}
+    body["spec"]["persistentVolumeClaimRetentionPolicy"] = {"whenDeleted": "Retain", "whenScaled": "Delete"}
+    api.post(base, body)
+    with kubelet_running(control_plane, ns):
+        wait_for(lambda: sorted(_pods(control_plane, ns)) == ["kv-1", "kv-2", "kv-3"], 20, what="kv-1..kv-3")
+        api.patch(f"{base}/kv", {"spec": {"updateStrategy": {"rollingUpdate": {"partition": 1}},
+                                          "template": {"spec": {"containers": [{"name": "c", "image": "nginx:1.26"}]}}}})
+        done = kubectl(KUBECTLS[0], control_plane, tmp_path, "-n", ns, "rollout", "status", "sts/kv", "--timeout=40s")
+        assert done.returncode == 0, done.stderr
+        assert "partitioned roll out complete: 2 new pods have been updated" in done.stdout
+        images = {n: p["spec"]["containers"][0]["image"] for n, p in _pods(control_plane, ns).items()}
+        assert images == {"kv-1": "nginx:1.25", "kv-2": "nginx:1.26", "kv-3": "nginx:1.26"}  # index 0 stays
+        status = api.get(f"{base}/kv")["status"]
+        assert status["currentRevision"] != status["updateRevision"] and status["updatedReplicas"] == 2
+        api.patch(f"{base}/kv", {"spec": {"replicas": 2}})
+        wait_for(lambda: sorted(_pods(control_plane, ns)) == ["kv-1", "kv-2"], 20, what="kv-3 gone")
+        def claims() -> list[str]:
+            return sorted(c["metadata"]["name"] for c in api.items(f"/api/v1/namespaces/{ns}/persistentvolumeclaims"))
+        wait_for(lambda: claims() == ["data-kv-1", "data-kv-2"], 20, what="the claim of kv-3 deleted with it")
+
+
+def test_daemonset_surges_and_replaces_a_failed_pod(control_plane: Cluster, ds_nodes: list[str], tmp_path: Path) -> None:
+    api = control_plane.api
+    ns = namespace(api, "ds-surge")
+    base = f"/apis/apps/v1/namespaces/{ns}/daemonsets"
+    body = daemonset("surge")
+    body["spec"]["updateStrategy"] = {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}
+    api.post(base, body)
+
+    def all_available() -> int:
+        status = api.get(f"{base}/surge").get("status") or {}
+        desired = status.get("desiredNumberScheduled") or 0
+        return desired if desired and status.get("numberAvailable") == desired == len(_placement(control_plane, ns)) \
+            else 0
+    with kubelet_running(control_plane, ns):
+        nodes = wait_for(all_available, 20, what="a daemon pod on every eligible node")
+        api.patch(f"{base}/surge", {"spec": {"template": {"spec": {"containers": [{"name": "c", "image": "nginx:1.26"}]}}}})
+        done = kubectl(KUBECTLS[-1], control_plane, tmp_path, "-n", ns, "rollout", "status", "ds/surge", "--timeout=40s")
+        assert done.returncode == 0, done.stderr
+        assert set(_placement(control_plane, ns).values()) == {"nginx:1.26"}
+    for binary in KUBECTLS:
+        shown = kubectl(binary, control_plane, tmp_path, "-n", ns, "rollout", "history", "ds/surge")
+        assert shown.returncode == 0, shown.stderr
+        assert [line.split()[0] for line in shown.stdout.splitlines()[2:] if line.strip()] == ["1", "2"]
+    revisions = {r["revision"]: r for r in api.items(f"/apis/apps/v1/namespaces/{ns}/controllerrevisions")}
+    hashes = {p["metadata"]["labels"]["controller-revision-hash"] for p in _pods(control_plane, ns).values()}
+    assert hashes == {revisions[2]["metadata"]["labels"]["controller-revision-hash"]}
+    assert revisions[2]["metadata"]["name"] == "surge-" + hashes.pop()
+    # one old pod per node was replaced, none twice
+    def deletions() -> int:
+        return sum(e.get("count", 1) for e in api.items(f"/api/v1/namespaces/{ns}/events")
+                   if e["reason"] == "SuccessfulDelete")
+    wait_for(lambda: deletions() >= nodes, 5, what="delete events")
+    time.sleep(0.5)  # a late duplicate would show up here
+    assert deletions() == nodes
+    victim = next(iter(_pods(control_plane, ns).values()))
+    api.patch(f"/api/v1/namespaces/{ns}/pods/{victim['metadata']['name']}/status", {"status": {"phase": "Failed"}})
+    with kubelet_running(control_plane, ns):
+        wait_for(lambda: victim["metadata"]["name"] not in _pods(control_plane, ns)
+                 and len(_placement(control_plane, ns)) == nodes, 20, what="the failed pod replaced")
+    reasons = {e["reason"] for e in api.items(f"/api/v1/namespaces/{ns}/events")}
+    assert "FailedDaemonPod" in reasons
+    with kubelet_running(control_plane, ns):
+        undone = kubectl(KUBECTLS[0], control_plane, tmp_path, "-n", ns, "rollout", "undo", "ds/surge", "--to-revision=1")
+        assert undone.returncode == 0, undone.stderr
+        wait_for(lambda: set(_placement(control_plane, ns).values()) == {"nginx:1.25"}, 30, what="rolled back")
+    numbers = {r["metadata"]["name"]: r["revision"] for r in api.items(f"/apis/apps/v1/namespaces/{ns}/controllerrevisions")}
+    assert numbers == {revisions[1]["metadata"]["name"]: 3, revisions[2]["metadata"]["name"]: 2}

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from kwok.controlplane.scheduler.framework import FitError, num_feasible_nodes_to_find
+from kwok.controlplane.scheduler.framework import (
+    CycleState,
+    FitError,
+    num_feasible_nodes_to_find,
+    run_filters,
+)
 
 from .helpers import cluster, node, pod
 
@@ -157,3 +162,44 @@ def test_batched_pods_land_where_full_scoring_would() -> None:
         bound["spec"]["nodeName"] = chosen
         batched.assume(pod_info(bound), chosen)
     assert batched._batch is not None  # the batch survived its own placements
+
+
+def test_batch_follows_node_and_pod_churn_like_a_full_cycle() -> None:
+    """Nodes tainted, added and emptied while a batch is in use: each pick is still feasible and
+    best-scoring, and the batch is updated in place rather than rebuilt over every node."""
+    from kwok.controlplane.scheduler.framework import prioritize
+    from kwok.controlplane.scheduler.podinfo import pod_info
+
+    algo = cluster([node(f"n{i}", cpu="4") for i in range(120)])
+    snapshot = algo.snapshot
+
+    def place(i: int) -> str:
+        info = pod_info(pod(f"p{i}", cpu="500m", memory="256Mi"))
+        best = max(prioritize(info, snapshot, [n for n in snapshot.order if run_filters(info, n, CycleState()) is None]))
+        chosen = algo.schedule(info)
+        assert isinstance(chosen, str)
+        assert run_filters(info, snapshot.nodes[chosen], CycleState()) is None
+        assert prioritize(info, snapshot, [snapshot.nodes[chosen]])[0] == best
+        bound = pod(f"p{i}", cpu="500m", memory="256Mi")
+        bound["spec"]["nodeName"] = chosen
+        algo.assume(pod_info(bound), chosen)
+        return chosen
+
+    first = place(0)
+    batch = algo._batch
+    for i in range(1, 40):
+        chosen = place(i)
+        before = snapshot.generation
+        if i % 3 == 0:  # the node just used gets an untolerated taint
+            snapshot.set_node(node(chosen, cpu="4", taints=[{"key": "k", "effect": "NoSchedule"}]))
+            algo.node_changed(chosen, before)
+        elif i % 3 == 1:  # a new, bigger node joins: it scores best
+            snapshot.set_node(node(f"big{i}", cpu="64"))
+            algo.node_changed(f"big{i}", before)
+            assert place(1000 + i) == f"big{i}"
+        else:  # the first node's pods leave it
+            for key in [k for k, n in snapshot.pod_node.items() if n == first]:
+                before = snapshot.generation
+                snapshot.remove_pod(key)
+                algo.node_changed(first, before)
+    assert algo._batch is batch  # never rebuilt

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 from kwok.client import ApiError, Client, Informer, object_key
 from kwok.controlplane.controllers.workqueue import WorkQueue
 from kwok.controlplane.events import ComponentRecorder, EventRecorder
+from kwok.controlplane.informers import SharedInformers
 
 log = logging.getLogger("kwok.controlplane.controllers")
 
@@ -60,12 +61,17 @@ class OwnerIndex:
 
 
 class ControllerContext:
-    """Shared by all controllers of one manager: one informer per resource, one recorder."""
+    """Shared by all controllers of one manager: one informer per resource, one recorder.
 
-    def __init__(self, client: Client, recorder: EventRecorder, options: Any = None) -> None:
+    The informers come from `shared` (the process's, when the scheduler runs alongside);
+    `informers` holds those these controllers use."""
+
+    def __init__(self, client: Client, recorder: EventRecorder, options: Any = None,
+                 shared: SharedInformers | None = None) -> None:
         self.client = client
         self.recorder = recorder
         self.options = options
+        self.shared = shared if shared is not None else SharedInformers(client)
         self.informers: dict[tuple[str, str], Informer] = {}
         self.owner_indexes: dict[tuple[str, str], OwnerIndex] = {}
         self.now: Callable[[], float] = time.time
@@ -73,7 +79,7 @@ class ControllerContext:
     def informer(self, group_version: str, plural: str) -> Informer:
         key = (group_version, plural)
         if key not in self.informers:
-            self.informers[key] = Informer(self.client.resource(group_version, plural), transform=strip)
+            self.informers[key] = self.shared.informer(group_version, plural)
         return self.informers[key]
 
     def owner_index(self, group_version: str, plural: str) -> OwnerIndex:

@@ -94,16 +94,19 @@ class CronJobController(Controller):
                               "too many missed start times. Set or decrease .spec.startingDeadlineSeconds or check "
                               "clock skew", kind=KIND, api_version=API_VERSION)
         scheduled = missed[-1]
+        name = f"{cj['metadata']['name']}-{int(scheduled.timestamp()) // 60}"
+        # a time already run (seen through a stale CronJob) is not run again, whatever the policy
+        if any(j["metadata"]["name"] == name for j in self.jobs.owned_by(cj["metadata"]["uid"])):
+            status["lastScheduleTime"] = rfc3339(scheduled.timestamp())
+            return
         policy = spec.get("concurrencyPolicy", "Allow")
         if active and policy == "Forbid":
+            self.events.event(cj, "Normal", "JobAlreadyActive", "Not starting job because prior execution is running "
+                              "and concurrency policy is Forbid", kind=KIND, api_version=API_VERSION)
             return
         if active and policy == "Replace":
             for job in active:
                 await self._delete_job(cj, job, "SuccessfulDelete")
-        name = f"{cj['metadata']['name']}-{int(scheduled.timestamp()) // 60}"
-        if any(j["metadata"]["name"] == name for j in self.jobs.owned_by(cj["metadata"]["uid"])):
-            status["lastScheduleTime"] = rfc3339(scheduled.timestamp())
-            return
         template = spec.get("jobTemplate") or {}
         meta = template.get("metadata") or {}
         job = {"apiVersion": API_VERSION, "kind": "Job", "metadata": {
@@ -113,10 +116,12 @@ class CronJobController(Controller):
         try:
             await self.job_api.create(job, cj["metadata"].get("namespace"))
         except ApiError as err:
-            if not err.is_already_exists:
-                self.events.event(cj, "Warning", "FailedCreate", f"Error creating job: {err.message}", kind=KIND,
-                                  api_version=API_VERSION)
+            if err.is_already_exists:  # created by an earlier sync this cache has not seen yet
+                status["lastScheduleTime"] = rfc3339(scheduled.timestamp())
                 return
+            self.events.event(cj, "Warning", "FailedCreate", f"Error creating job: {err.message}", kind=KIND,
+                              api_version=API_VERSION)
+            return
         self.events.event(cj, "Normal", "SuccessfulCreate", f"Created job {name}", kind=KIND, api_version=API_VERSION)
         status["lastScheduleTime"] = rfc3339(scheduled.timestamp())
 

@@ -49,15 +49,23 @@ class DeploymentController(Controller):
                     self.queue.add(key)
 
     def _on_pod(self, kind: str, pod: dict[str, Any], old: dict[str, Any] | None) -> None:
+        """A Recreate rollout waits for the old pods to be gone (deletePod): only then does a
+        deleted pod matter here; a RollingUpdate follows its ReplicaSets' status instead, and
+        syncing on each of 10,000 deletions would only repeat that."""
         if kind != "DELETED":
             return
         ref = controller_of(pod)
         if ref is None or ref.get("kind") != "ReplicaSet":
             return
-        rs = self.sets.store.get(f"{pod['metadata'].get('namespace')}/{ref['name']}")
+        ns = pod["metadata"].get("namespace")
+        rs = self.sets.store.get(f"{ns}/{ref['name']}")
         owner = controller_of(rs) if rs is not None else None
-        if owner is not None and owner.get("kind") == KIND:
-            self.queue.add(f"{pod['metadata'].get('namespace')}/{owner['name']}")
+        if owner is None or owner.get("kind") != KIND:
+            return
+        key = f"{ns}/{owner['name']}"
+        d = self.deployments.store.get(key)
+        if d is not None and ((d.get("spec") or {}).get("strategy") or {}).get("type") == "Recreate":
+            self.queue.add(key)
 
     async def sync(self, key: str) -> None:
         d = self.deployments.store.get(key)

@@ -5,6 +5,7 @@ the pod's container ports). Pods whose ports resolve differently go to different
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from kwok.api.selectors import SelectorError, label_selector_from_set
@@ -15,6 +16,8 @@ MAX_ENDPOINTS_ADDRESSES = 1000
 SERVICE_NAME_LABEL = "kubernetes.io/service-name"
 MANAGED_BY_LABEL = "endpointslice.kubernetes.io/managed-by"
 MANAGED_BY = "endpointslice-controller.k8s.io"
+HEADLESS_LABEL = "service.kubernetes.io/headless"
+OVER_CAPACITY_ANNOTATION = "endpoints.kubernetes.io/over-capacity"
 
 
 def selects(service: dict[str, Any], pod: dict[str, Any]) -> bool:
@@ -58,26 +61,93 @@ def _target(pod: dict[str, Any]) -> dict[str, Any]:
     return {"kind": "Pod", "namespace": meta.get("namespace"), "name": meta["name"], "uid": meta.get("uid")}
 
 
+def should_set_hostname(pod: dict[str, Any], service: dict[str, Any]) -> bool:
+    """A pod's hostname is published when its subdomain is the Service (the StatefulSet pattern)."""
+    spec = pod.get("spec") or {}
+    return bool(spec.get("hostname")) and spec.get("subdomain") == service["metadata"]["name"] \
+        and pod["metadata"].get("namespace") == service["metadata"].get("namespace")
+
+
+def is_headless(service: dict[str, Any]) -> bool:
+    """No cluster IP (IsServiceIPSet is false): `clusterIP: None`, or none allocated."""
+    return (service.get("spec") or {}).get("clusterIP") in (None, "", "None")
+
+
+def labels_for(service: dict[str, Any]) -> dict[str, str]:
+    """The Service's labels, plus `service.kubernetes.io/headless` exactly when it is headless."""
+    labels = {k: v for k, v in (service["metadata"].get("labels") or {}).items() if k != HEADLESS_LABEL}
+    if is_headless(service):
+        labels[HEADLESS_LABEL] = ""
+    return labels
+
+
+def _address(service: dict[str, Any], pod: dict[str, Any]) -> dict[str, Any]:
+    address: dict[str, Any] = {"ip": pod["status"]["podIP"]}
+    if should_set_hostname(pod, service):
+        address["hostname"] = pod["spec"]["hostname"]
+    if (pod.get("spec") or {}).get("nodeName"):
+        address["nodeName"] = pod["spec"]["nodeName"]
+    address["targetRef"] = _target(pod)
+    return address
+
+
 def endpoints_subsets(service: dict[str, Any], pods: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """v1 Endpoints subsets, one per distinct resolved port set."""
+    """v1 Endpoints subsets as RepackSubsets leaves them: the ports that share exactly the same
+    addresses form one subset; addresses sorted by IP (then pod uid), ports by name and number."""
     publish = bool((service.get("spec") or {}).get("publishNotReadyAddresses"))
-    groups: dict[tuple[Any, ...], dict[str, Any]] = {}
+    by_port: dict[tuple[Any, ...], dict[str, tuple[dict[str, Any], bool]]] = {}
     for pod in endpoint_pods(service, pods):
         if pod["metadata"].get("deletionTimestamp") and not publish:
             continue
-        ports = pod_ports(service, pod)
-        subset = groups.setdefault(ports, {"ports": [_port(p) for p in ports]})
-        address = {"ip": pod["status"]["podIP"], "targetRef": _target(pod)}
-        if (pod.get("spec") or {}).get("nodeName"):
-            address["nodeName"] = pod["spec"]["nodeName"]
-        key = "addresses" if is_ready(pod) or publish else "notReadyAddresses"
-        subset.setdefault(key, []).append(address)
-    out = []
-    for subset in groups.values():
-        if not subset["ports"]:
-            del subset["ports"]
-        out.append(subset)
-    return out
+        address = _address(service, pod)
+        entry = (address, is_ready(pod) or publish)
+        for port in pod_ports(service, pod) or (None,):  # a pod without ports still counts (a sentinel port)
+            by_port.setdefault(port or (), {})[f"{address['ip']}/{address['targetRef']['uid']}"] = entry
+    by_addresses: dict[tuple[Any, ...], tuple[dict[str, tuple[dict[str, Any], bool]], list[Any]]] = {}
+    for port, addresses in by_port.items():
+        key = tuple(sorted((k, ready) for k, (_, ready) in addresses.items()))
+        group = by_addresses.setdefault(key, (addresses, []))
+        if port:
+            group[1].append(port)
+    out = [_subset(addresses, ports) for addresses, ports in by_addresses.values()]
+    return sorted(out, key=lambda s: (s.get("addresses") or s.get("notReadyAddresses") or [{}])[0].get("ip", ""))
+
+
+def truncate(subsets: list[dict[str, Any]]) -> bool:
+    """Keep at most 1000 addresses in an Endpoints object, ready ones first, each subset its share
+    rounded up (truncateEndpoints); True when some were dropped."""
+    ready = sum(len(s.get("addresses") or ()) for s in subsets)
+    not_ready = sum(len(s.get("notReadyAddresses") or ()) for s in subsets)
+    if ready + not_ready <= MAX_ENDPOINTS_ADDRESSES:
+        return False
+    cut_ready = ready > MAX_ENDPOINTS_ADDRESSES
+    room, total = (MAX_ENDPOINTS_ADDRESSES, ready) if cut_ready else (MAX_ENDPOINTS_ADDRESSES - ready, not_ready)
+    left = room
+    for subset in subsets:
+        key = "addresses" if cut_ready else "notReadyAddresses"
+        share = min(math.ceil(len(subset.get(key) or ()) / total * room), left)
+        if subset.get(key):
+            subset[key] = subset[key][:share]
+            left -= len(subset[key])
+            if not subset[key]:
+                del subset[key]
+        if cut_ready:
+            subset.pop("notReadyAddresses", None)
+    return True
+
+
+def _subset(addresses: dict[str, tuple[dict[str, Any], bool]], ports: list[Any]) -> dict[str, Any]:
+    subset: dict[str, Any] = {}
+    ordered = sorted(addresses.values(), key=lambda e: (e[0]["ip"], e[0]["targetRef"].get("uid") or ""))
+    ready = [a for a, ok in ordered if ok]
+    not_ready = [a for a, ok in ordered if not ok]
+    if ready:
+        subset["addresses"] = ready
+    if not_ready:
+        subset["notReadyAddresses"] = not_ready
+    if ports:
+        subset["ports"] = [_port(p) for p in sorted(ports, key=lambda p: (p[0], p[1], p[2]))]
+    return subset
 
 
 def _port(p: tuple[str, int, str, str | None]) -> dict[str, Any]:
@@ -100,6 +170,8 @@ def slice_groups(service: dict[str, Any], pods: list[dict[str, Any]]) -> list[tu
                                     "conditions": {"ready": ready or publish, "serving": is_ready(pod),
                                                    "terminating": terminating},
                                     "targetRef": _target(pod)}
+        if should_set_hostname(pod, service):
+            endpoint["hostname"] = pod["spec"]["hostname"]
         if (pod.get("spec") or {}).get("nodeName"):
             endpoint["nodeName"] = pod["spec"]["nodeName"]
         groups.setdefault(pod_ports(service, pod), []).append(endpoint)

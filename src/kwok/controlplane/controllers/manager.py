@@ -11,6 +11,7 @@ from typing import Any
 from kwok.client import Client
 from kwok.controlplane.controllers.base import Controller, ControllerContext
 from kwok.controlplane.events import EventRecorder
+from kwok.controlplane.informers import SharedInformers
 
 log = logging.getLogger("kwok.controlplane.controllers")
 
@@ -98,10 +99,14 @@ class ManagerOptions:
 
 
 class ControllerManager:
-    def __init__(self, client: Client, options: ManagerOptions | None = None) -> None:
+    """`informers`: the process's shared informers (`kwok control-plane`); by default its own."""
+
+    def __init__(self, client: Client, options: ManagerOptions | None = None,
+                 informers: SharedInformers | None = None) -> None:
         self.options = options or ManagerOptions()
         self.recorder = EventRecorder(client, "kube-controller-manager")
-        self.ctx = ControllerContext(client, self.recorder, self.options)
+        self._owns_informers = informers is None
+        self.ctx = ControllerContext(client, self.recorder, self.options, informers)
         available = _registry()
         self.controllers: list[Controller] = [available[name](self.ctx) for name in self.options.controllers
                                               if name in available]
@@ -113,7 +118,7 @@ class ControllerManager:
     async def run(self) -> None:
         tasks: list[asyncio.Task[Any]] = []
         try:
-            tasks += [asyncio.create_task(i.run(), name=f"informer-{gvr[1]}") for gvr, i in self.ctx.informers.items()]
+            self.ctx.shared.start()
             self.recorder.start()
             for informer in self.ctx.informers.values():
                 await informer.wait_synced()
@@ -124,4 +129,6 @@ class ControllerManager:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            if self._owns_informers:
+                await self.ctx.shared.stop()
             await self.recorder.stop()

@@ -27,16 +27,31 @@ class NodeLifecycleController(Controller):
         self.leases = self.ctx.informer("coordination.k8s.io/v1", "leases")
         self.pods = self.ctx.informer("v1", "pods")
         self.nodes.add_handler(self._on_node)
+        self.on_node = PodsByNode()
+        self.pods.add_handler(self.on_node.on_event)
         self.api = self.client.resource("v1", "nodes")
         self.pod_api = self.client.resource("v1", "pods")
         options = self.ctx.options
         self.period = getattr(options, "node_monitor_period", 5.0)
         self.grace = getattr(options, "node_monitor_grace_period", 50.0)
         self.startup_grace = getattr(options, "node_startup_grace_period", 60.0)
+        # node -> (the Node and Lease objects last synced, the time until which they need no look):
+        # the monitor passes over thousands of healthy nodes without a sync each. The informer
+        # replaces an object on every change, so identity stands for "unchanged".
+        self._quiet_until: dict[str, tuple[dict[str, Any], dict[str, Any] | None, float]] = {}
 
     def _on_node(self, kind: str, node: dict[str, Any], old: dict[str, Any] | None) -> None:
-        if kind != "DELETED":
-            self.enqueue(node)
+        if kind == "DELETED":
+            return
+        name = node["metadata"]["name"]
+        quiet = self._quiet_until.get(name)
+        if quiet is not None and old is not None and quiet[0] is old and logic.same_health(old, node):
+            # a heartbeat of a healthy node (5,000 nodes post hundreds a second): only the time
+            # it may stay silent moves
+            lease = self.leases.store.get(f"{LEASE_NAMESPACE}/{name}")
+            self._quiet_until[name] = (node, lease, logic.silent_after(node, lease, self.grace, self.startup_grace))
+            return
+        self.enqueue(node)
 
     async def run(self) -> None:
         monitor = asyncio.create_task(self._monitor(), name="node-monitor")
@@ -48,12 +63,18 @@ class NodeLifecycleController(Controller):
     async def _monitor(self) -> None:
         while True:
             await asyncio.sleep(self.period)
-            for name in list(self.nodes.store):
-                self.queue.add(name)
+            now = self.ctx.now()
+            leases = self.leases.store
+            for name, node in list(self.nodes.store.items()):
+                quiet = self._quiet_until.get(name)
+                if (quiet is None or quiet[2] <= now or quiet[0] is not node
+                        or quiet[1] is not leases.get(f"{LEASE_NAMESPACE}/{name}")):
+                    self.queue.add(name)
 
     async def sync(self, name: str) -> None:
         node = self.nodes.store.get(name)
         if node is None:
+            self._quiet_until.pop(name, None)
             return
         now = self.ctx.now()
         lease = self.leases.store.get(f"{LEASE_NAMESPACE}/{name}")
@@ -67,10 +88,14 @@ class NodeLifecycleController(Controller):
         if taints is not None:
             await self.api.patch(name, {"metadata": {"resourceVersion": node["metadata"].get("resourceVersion")},
                                         "spec": {"taints": taints or None}})
+        elif conditions is None:
+            until = logic.silent_after(node, lease, self.grace, self.startup_grace)
+            self._quiet_until[name] = (node, lease, until)
 
     async def _mark_pods_not_ready(self, node: str, now: float) -> None:
-        for pod in list(self.pods.store.values()):
-            if (pod.get("spec") or {}).get("nodeName") != node:
+        for key in list(self.on_node.pods_on(node)):
+            pod = self.pods.store.get(key)
+            if pod is None:
                 continue
             conditions = [dict(c) for c in (pod.get("status") or {}).get("conditions") or ()]
             ready = next((c for c in conditions if c.get("type") == "Ready"), None)
@@ -85,6 +110,38 @@ class NodeLifecycleController(Controller):
                     log.warning("marking pod %s not ready: %s", object_key(pod), err.message)
 
 
+class PodsByNode:
+    """Keys of the pods bound to each node, kept from pod events: a node going silent must not
+    cost a pass over every pod of the cluster."""
+
+    def __init__(self) -> None:
+        self._by_node: dict[str, set[str]] = {}
+        self._node_of: dict[str, str] = {}
+
+    def on_event(self, kind: str, pod: dict[str, Any], old: dict[str, Any] | None) -> None:
+        key = object_key(pod)
+        node = "" if kind == "DELETED" else (pod.get("spec") or {}).get("nodeName") or ""
+        previous = self._node_of.get(key, "")
+        if previous == node:
+            return
+        if previous:
+            pods = self._by_node.get(previous)
+            if pods is not None:
+                pods.discard(key)
+                if not pods:
+                    del self._by_node[previous]
+            del self._node_of[key]
+        if node:
+            self._node_of[key] = node
+            self._by_node.setdefault(node, set()).add(key)
+
+    def pods_on(self, node: str) -> set[str]:
+        return self._by_node.get(node, set())
+
+    def node_of(self, key: str) -> str:
+        return self._node_of.get(key, "")
+
+
 class TaintEvictionController(Controller):
     name = "taint-eviction"
     component = "taint-eviction-controller"
@@ -93,7 +150,7 @@ class TaintEvictionController(Controller):
     def setup(self) -> None:
         self.nodes = self.ctx.informer("v1", "nodes")
         self.pods = self.ctx.informer("v1", "pods")
-        self.on_node: dict[str, set[str]] = {}
+        self.on_node = PodsByNode()
         self.nodes.add_handler(self._on_node)
         self.pods.add_handler(self._on_pod)
         self.pod_api = self.client.resource("v1", "pods")
@@ -105,21 +162,15 @@ class TaintEvictionController(Controller):
         if old is not None and (old.get("spec") or {}).get("taints") == taints:
             return
         if any(t.get("effect") == "NoExecute" for t in taints or ()):
-            for key in self.on_node.get(node["metadata"]["name"], ()):
+            for key in self.on_node.pods_on(node["metadata"]["name"]):
                 self.queue.add(key)
 
     def _on_pod(self, kind: str, pod: dict[str, Any], old: dict[str, Any] | None) -> None:
         key = object_key(pod)
-        node = (pod.get("spec") or {}).get("nodeName")
-        previous = (old.get("spec") or {}).get("nodeName") if old else None
-        if previous and previous != node:
-            self.on_node.get(previous, set()).discard(key)
-        if kind == "DELETED" or not node:
-            if node:
-                self.on_node.get(node, set()).discard(key)
-            return
-        self.on_node.setdefault(node, set()).add(key)
-        if previous != node:
+        previous = self.on_node.node_of(key)
+        self.on_node.on_event(kind, pod, old)
+        node = self.on_node.node_of(key)
+        if node and node != previous:
             self.queue.add(key)
 
     async def sync(self, key: str) -> None:

@@ -46,6 +46,25 @@ def last_heard(node: dict[str, Any], lease: dict[str, Any] | None) -> float | No
     return max(times) if times else None
 
 
+def _health(node: dict[str, Any]) -> list[tuple[Any, Any]]:
+    return [(c.get("type"), c.get("status")) for c in (node.get("status") or {}).get("conditions") or ()]
+
+
+def same_health(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """Whether an update changed nothing the node controller decides on but heartbeat times:
+    the conditions' statuses, the taints and unschedulable."""
+    return (old.get("spec") or {}) == (new.get("spec") or {}) and _health(old) == _health(new)
+
+
+def silent_after(node: dict[str, Any], lease: dict[str, Any] | None, grace: float, startup_grace: float) -> float:
+    """When the node, unless heard from again, is to be marked Unknown."""
+    heard = last_heard(node, lease)
+    if heard is not None:
+        return heard + grace
+    created = node["metadata"].get("creationTimestamp")
+    return parse_time(created) + startup_grace if created else 0.0
+
+
 def unknown_conditions(node: dict[str, Any], lease: dict[str, Any] | None, now: float, grace: float,
                        startup_grace: float) -> list[dict[str, Any]] | None:
     """The node's conditions after marking it Unknown, or None while it is heard from."""

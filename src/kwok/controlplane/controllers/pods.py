@@ -90,24 +90,38 @@ def _restarts(pod: dict[str, Any]) -> int:
 
 
 def deletion_rank(pod: dict[str, Any], colocated: int = 0) -> tuple[Any, ...]:
-    """Sort key: pods that sort first are deleted first when scaling down."""
-    spec, status, meta = pod.get("spec") or {}, pod.get("status") or {}, pod["metadata"]
-    ready = ready_condition(pod)
-    is_ready_ = ready is not None and ready.get("status") == "True"
-    ready_since = parse_time(ready["lastTransitionTime"]) if is_ready_ and ready and ready.get("lastTransitionTime") else 0.0
-    try:
-        cost = int((meta.get("annotations") or {}).get(DELETION_COST, "0"))
-    except ValueError:
-        cost = 0
-    created = meta.get("creationTimestamp") or ""
+    """Sort key: pods that sort first are deleted first when scaling down. Written for speed:
+    scaling a set of 10,000 down ranks all of them on each of 20 syncs."""
+    meta = pod["metadata"]
+    status = pod.get("status") or {}
+    ready_since = 0.0
+    is_ready_ = False
+    for cond in status.get("conditions") or ():
+        if cond.get("type") == "Ready":
+            if cond.get("status") == "True":
+                is_ready_ = True
+                since = cond.get("lastTransitionTime")
+                ready_since = parse_time(since) if since else 0.0
+            break
+    annotations = meta.get("annotations")
+    cost = 0
+    if annotations and DELETION_COST in annotations:
+        try:
+            cost = int(annotations[DELETION_COST])
+        except ValueError:
+            cost = 0
+    restarts = 0
+    for container in status.get("containerStatuses") or ():
+        restarts += int(container.get("restartCount") or 0)
+    created = meta.get("creationTimestamp")
     return (
-        bool(spec.get("nodeName")),
+        bool((pod.get("spec") or {}).get("nodeName")),
         _PHASE_RANK.get(status.get("phase", ""), 3),
         is_ready_,
         cost,
         -colocated,
         -ready_since,
-        -_restarts(pod),
+        -restarts,
         -parse_time(created) if created else float("-inf"),  # newer first; no timestamp first of all
     )
 

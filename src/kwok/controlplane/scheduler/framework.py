@@ -95,13 +95,21 @@ def run_filters(pod: PodInfo, node: NodeInfo, state: CycleState) -> Status | Non
 class Batch:
     """Opportunistic batching (kube-scheduler's OpportunisticBatching): consecutive pods with the
     same scheduling signature reuse one filtering and scoring pass over all nodes, kept as a heap
-    of nodes by score; only the node that received a pod is scored again. Valid while nothing
-    but this batch's own placements changed the snapshot."""
+    of nodes by score; only a node that changed (it received a pod, its taints or size changed,
+    a pod left it) is filtered and scored again. Each node has one live entry; an entry replaced
+    by a newer one is skipped when it surfaces. Valid while every change of the snapshot since it
+    was built went through `Algorithm.node_changed`."""
 
-    def __init__(self, signature: bytes, generation: int) -> None:
+    def __init__(self, signature: bytes, generation: int, pod: PodInfo) -> None:
         self.signature = signature
         self.generation = generation
+        self.pod = pod  # stands for every pod of this signature
         self.heap: list[tuple[int, int, float, str]] = []
+        self.live: dict[str, float] = {}  # node -> the tie-break of its current entry
+
+    def push(self, entry: tuple[int, int, float, str]) -> None:
+        heapq.heappush(self.heap, entry)
+        self.live[entry[3]] = entry[2]
 
 
 def batch_signature(pod: PodInfo, snapshot: Snapshot) -> bytes | None:
@@ -142,15 +150,25 @@ class Algorithm:
 
     def assume(self, pod: PodInfo, node: str) -> None:
         """Place `pod` on `node` in the snapshot (before the binding is confirmed)."""
+        before = self.snapshot.generation
         self.snapshot.add_pod(pod, node)
+        self.node_changed(node, before)
+
+    def node_changed(self, node: str, generation_before: int) -> None:
+        """The snapshot changed on `node` alone (its object, or a pod on it); `generation_before`:
+        the snapshot's generation before. Keeps the batch by filtering and scoring that node
+        again instead of all of them, which node and pod churn at 5,000 nodes would cost."""
         batch = self._batch
-        if batch is not None and batch.generation + 1 == self.snapshot.generation and node in self.snapshot.nodes:
-            batch.generation = self.snapshot.generation
-            info = self.snapshot.nodes[node]
-            if run_filters(pod, info, CycleState()) is None:
-                heapq.heappush(batch.heap, _batch_entry(pod, info, self.rng))
-        else:
-            self._batch = None
+        if batch is None or self.snapshot.generation == generation_before:
+            return
+        if batch.generation != generation_before:
+            self._batch = None  # something changed the snapshot behind the batch's back
+            return
+        batch.generation = self.snapshot.generation
+        batch.live.pop(node, None)
+        info = self.snapshot.nodes.get(node)
+        if info is not None and run_filters(batch.pod, info, CycleState()) is None:
+            batch.push(_batch_entry(batch.pod, info, self.rng))
 
     def _batched(self, pod: PodInfo, nominated: dict[str, list[PodInfo]]) -> str | None:
         signature = batch_signature(pod, self.snapshot) if self.batching and not nominated else None
@@ -159,14 +177,19 @@ class Algorithm:
             return None
         batch = self._batch
         if batch is None or batch.signature != signature or batch.generation != self.snapshot.generation:
-            batch = self._batch = Batch(signature, self.snapshot.generation)
+            batch = self._batch = Batch(signature, self.snapshot.generation, pod)
             state = CycleState()
             for info in self.snapshot.order:
                 if run_filters(pod, info, state) is None:
-                    batch.heap.append(_batch_entry(pod, info, self.rng))
+                    entry = _batch_entry(pod, info, self.rng)
+                    batch.heap.append(entry)
+                    batch.live[info.name] = entry[2]
             heapq.heapify(batch.heap)
         while batch.heap:
-            _, _, _, name = heapq.heappop(batch.heap)
+            _, _, tie, name = heapq.heappop(batch.heap)
+            if batch.live.get(name) != tie:
+                continue  # replaced by a newer entry
+            del batch.live[name]
             candidate = self.snapshot.nodes.get(name)
             if candidate is not None and run_filters(pod, candidate, CycleState()) is None:
                 return name

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import dataclasses
 import logging
 import random
 import time
@@ -22,6 +23,7 @@ from prometheus_client import Counter, Gauge
 
 from kwok.client import ApiError, Client, Informer
 from kwok.controlplane.events import EventRecorder
+from kwok.controlplane.informers import SharedInformers
 from kwok.controlplane.scheduler import volumes
 from kwok.controlplane.scheduler.conditions import failed_condition_patch, gated_condition_patch
 from kwok.controlplane.scheduler.framework import Algorithm, FitError
@@ -44,17 +46,15 @@ BIND_TIMEOUT_SECONDS = 600.0  # VolumeBinding's bindTimeoutSeconds
 TERMINAL_PHASES = ("Succeeded", "Failed")
 
 
-def strip(obj: dict[str, Any]) -> dict[str, Any]:
-    """Informer transform: managedFields are never read and are a large part of a pod."""
-    obj.get("metadata", {}).pop("managedFields", None)
-    return obj
-
-
 class Scheduler:
+    """`informers`: the process's shared informers (`kwok control-plane`); by default its own."""
+
     def __init__(self, client: Client, scheduler_names: Iterable[str] = (DEFAULT_SCHEDULER_NAME,),
                  rng: random.Random | None = None, bind_concurrency: int = 64,
-                 percentage_of_nodes_to_score: int = 0) -> None:
+                 percentage_of_nodes_to_score: int = 0, informers: SharedInformers | None = None) -> None:
         self.client = client
+        self._owns_informers = informers is None
+        self.shared = informers if informers is not None else SharedInformers(client)
         self.names = frozenset(scheduler_names)
         self.snapshot = Snapshot()
         self.algorithm = Algorithm(self.snapshot, rng or random.Random(), percentage_of_nodes_to_score)
@@ -67,14 +67,14 @@ class Scheduler:
         self._wake = asyncio.Event()
         self._binds = asyncio.Semaphore(bind_concurrency)
         self._tasks: set[asyncio.Task[Any]] = set()
-        self.informers = {
-            "nodes": Informer(client.resource("v1", "nodes"), transform=strip),
-            "pods": Informer(self.pods, transform=strip),
-            "namespaces": Informer(client.resource("v1", "namespaces"), transform=strip),
-            "pdbs": Informer(client.resource("policy/v1", "poddisruptionbudgets"), transform=strip),
-            "pvcs": Informer(client.resource("v1", "persistentvolumeclaims"), transform=strip),
-            "pvs": Informer(client.resource("v1", "persistentvolumes"), transform=strip),
-            "storageclasses": Informer(client.resource("storage.k8s.io/v1", "storageclasses"), transform=strip),
+        self.informers: dict[str, Informer] = {
+            "nodes": self.shared.informer("v1", "nodes"),
+            "pods": self.shared.informer("v1", "pods"),
+            "namespaces": self.shared.informer("v1", "namespaces"),
+            "pdbs": self.shared.informer("policy/v1", "poddisruptionbudgets"),
+            "pvcs": self.shared.informer("v1", "persistentvolumeclaims"),
+            "pvs": self.shared.informer("v1", "persistentvolumes"),
+            "storageclasses": self.shared.informer("storage.k8s.io/v1", "storageclasses"),
         }
         catalog = self.algorithm.volumes
         for name, store in (("pvcs", catalog.claims), ("pvs", catalog.volumes), ("storageclasses", catalog.classes)):
@@ -93,12 +93,28 @@ class Scheduler:
     # --- informer handlers -------------------------------------------------------------
 
     def on_node(self, kind: str, node: dict[str, Any], old: dict[str, Any] | None) -> None:
+        name, before = node["metadata"]["name"], self.snapshot.generation
         if kind == "DELETED":
-            self.snapshot.remove_node(node["metadata"]["name"])
+            self.snapshot.remove_node(name)
+            self.algorithm.node_changed(name, before)
             return
         self.snapshot.set_node(node)
+        self.algorithm.node_changed(name, before)
         if old is None or _placement_changed(old, node):
             self._cluster_changed()
+
+    def _remove_pod(self, key: str) -> None:
+        node, before = self.snapshot.pod_node.get(key), self.snapshot.generation
+        self.snapshot.remove_pod(key)
+        if node is not None:
+            self.algorithm.node_changed(node, before)
+
+    def _place(self, info: PodInfo, node: str) -> None:
+        """A pod bound (by anyone) to `node`, into the cache."""
+        previous, before = self.snapshot.pod_node.get(info.key), self.snapshot.generation
+        self.snapshot.add_pod(info, node)
+        if previous is None or previous == node:  # a pod moved between nodes changed two: rebuild
+            self.algorithm.node_changed(node, before)
 
     def _volume_handler(self, store: dict[str, dict[str, Any]]) -> Any:
         def on_event(kind: str, obj: dict[str, Any], old: dict[str, Any] | None) -> None:
@@ -126,21 +142,21 @@ class Scheduler:
             self.queue.delete(key)
             self._assumed.discard(key)
             if key in self.snapshot.pod_node:
-                self.snapshot.remove_pod(key)
+                self._remove_pod(key)
                 self._cluster_changed()
             return
         node = spec.get("nodeName")
-        if node and self._refresh_in_place(key, node, pod, old):
+        if node and self._refresh_in_place(key, node, pod):
             return
         if node:
             self.queue.delete(key)
             self._assumed.discard(key)
             if (pod.get("status") or {}).get("phase") in TERMINAL_PHASES:
                 if key in self.snapshot.pod_node:
-                    self.snapshot.remove_pod(key)
+                    self._remove_pod(key)
                     self._cluster_changed()
             else:
-                self.snapshot.add_pod(pod_info(pod), node)
+                self._place(pod_info(pod), node)
             return
         if spec.get("schedulerName", DEFAULT_SCHEDULER_NAME) not in self.names or key in self._assumed:
             return
@@ -158,20 +174,22 @@ class Scheduler:
         self.queue.add(info, time.monotonic())
         self._wake.set()
 
-    def _refresh_in_place(self, key: str, node: str, pod: dict[str, Any], old: dict[str, Any] | None) -> bool:
-        """A status update of a placed pod (kwok's stages): keep its PodInfo, only swap the object.
-        Recomputing requests for every status change of 100,000 pods would dominate the loop."""
-        if old is None or (pod.get("status") or {}).get("phase") in TERMINAL_PHASES:
-            return False
-        meta, old_meta = pod["metadata"], old["metadata"]
-        if (old.get("spec") != pod.get("spec") or old_meta.get("labels") != meta.get("labels")
-                or old_meta.get("deletionTimestamp") != meta.get("deletionTimestamp")):
+    def _refresh_in_place(self, key: str, node: str, pod: dict[str, Any]) -> bool:
+        """A pod already placed on `node` as it is now, only its status changed (kwok's stages), or
+        the watch confirming a binding of ours: keep its PodInfo, only swap the object.
+        Recomputing requests for each of 100,000 pods' status changes would dominate the loop."""
+        if (pod.get("status") or {}).get("phase") in TERMINAL_PHASES:
             return False
         node_info = self.snapshot.nodes.get(node)
         existing = node_info.pods.get(key) if node_info is not None else None
         if existing is None:
             return False
+        meta, placed = pod["metadata"], existing.pod
+        if (placed.get("spec") != pod.get("spec") or placed["metadata"].get("labels") != meta.get("labels")
+                or placed["metadata"].get("deletionTimestamp") != meta.get("deletionTimestamp")):
+            return False
         existing.pod = pod
+        self._assumed.discard(key)
         return True
 
     def _forget_nominated(self, key: str) -> None:
@@ -186,8 +204,7 @@ class Scheduler:
     # --- the scheduling loop --------------------------------------------------------------
 
     async def run(self) -> None:
-        for name, informer in self.informers.items():
-            self._spawn(informer.run(), name=f"informer-{name}")
+        self.shared.start()
         self.recorder.start()
         for informer in self.informers.values():
             await informer.wait_synced()
@@ -201,6 +218,8 @@ class Scheduler:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._owns_informers:
+            await self.shared.stop()
         await self.recorder.stop()
 
     async def _loop(self) -> None:
@@ -236,7 +255,8 @@ class Scheduler:
     def _assume(self, info: PodInfo, node: str) -> None:
         bound = copy.copy(info.pod)
         bound["spec"] = {**info.spec, "nodeName": node}
-        self.algorithm.assume(pod_info(bound), node)
+        # nothing pod_info derives depends on the node: the same facts, the placed object
+        self.algorithm.assume(dataclasses.replace(info, pod=bound), node)
         self.queue.done(info.key)
         self._assumed.add(info.key)
         self._spawn(self._bind(info, node))
@@ -283,7 +303,7 @@ class Scheduler:
     def _bind_failed(self, info: PodInfo, node: str, err: ApiError) -> None:
         self._assumed.discard(info.key)
         if self.snapshot.pod_node.get(info.key) == node:
-            self.snapshot.remove_pod(info.key)
+            self._remove_pod(info.key)
         if err.is_not_found or err.is_conflict:
             log.info("binding %s to %s dropped: %s", info.key, node, err.message)
             return  # the pod is gone, or was bound/changed meanwhile: its watch event decides
