@@ -28,6 +28,12 @@ def dry_run(tmp_path: Path, *args: str) -> str:
     ("create_cluster", ["create", "cluster"]),
     ("create_cluster_with_extra", ["create", "cluster", "--disable", "kube-controller-manager",
                                    "--extra-args", "kwok-controller=v=DEBUG", "--node-lease-duration-seconds", "0"]),
+    # The user's own Kubernetes binaries (not on this machine: --dry-run does not look for them).
+    ("create_cluster_with_binaries", ["create", "cluster", "--kube-apiserver-binary=/opt/k8s/kube-apiserver",
+                                      "--etcd-binary=/opt/k8s/etcd", "--kube-scheduler-binary=/opt/k8s/kube-scheduler",
+                                      "--kube-controller-manager-binary=/opt/k8s/kube-controller-manager",
+                                      "--disable-qps-limits"]),
+    ("create_cluster_with_real_scheduler", ["create", "cluster", "--kube-scheduler-binary=/opt/k8s/kube-scheduler"]),
 ])
 def test_dry_run_matches_golden(tmp_path: Path, name: str, args: list[str]) -> None:
     out = dry_run(tmp_path, *args)

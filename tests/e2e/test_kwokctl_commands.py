@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from tests.conftest import KUBECTLS
-from tests.e2e.conftest import kubectl, kwokctl
+from tests.e2e.conftest import kubectl, kwokctl, wait_for
 
 
 @pytest.fixture
@@ -81,3 +81,52 @@ def test_corrupt_cluster_folder_is_reported(env: dict[str, str]) -> None:
     kwokctl(env, "--name", "broken", "delete", "cluster")
     assert not root.exists()
     assert os.path.exists(env["KWOK_WORKDIR"])
+
+
+def test_global_flags_after_the_subcommand_as_in_kwok_scripts(env: dict[str, str]) -> None:
+    kube = KUBECTLS["kubectl-1.37"]
+    kwokctl(env, "create", "cluster", "--name", "late")
+    try:
+        kwokctl(env, "scale", "node", "--replicas", "3", "--name", "late")
+        nodes = kubectl(env, kube, "--context", "kwok-late", "get", "nodes", "-o", "name").stdout.split()
+        assert nodes == [f"node/node-00000{i}" for i in range(3)]
+        assert "kube-apiserver" in kwokctl(env, "get", "components", "--name=late").stdout
+    finally:
+        kwokctl(env, "delete", "cluster", "--name=late")
+    assert not (Path(env["KWOK_WORKDIR"]) / "clusters" / "late").exists()
+
+
+def test_metrics_are_served_by_default_and_kubectl_top_works(env: dict[str, str]) -> None:
+    import urllib.request
+
+    kwokctl(env, "create", "cluster", "--name", "top")
+    try:
+        config = next(yaml.safe_load_all((Path(env["KWOK_WORKDIR"]) / "clusters/top/kwok.yaml").read_text()))
+        port = config["options"]["kwokControllerPort"]
+        kwokctl(env, "scale", "node", "--replicas", "1", "--name", "top")
+        kwokctl(env, "scale", "pod", "--replicas", "2", "--name", "top", "--param", '.nodeName="node-000000"')
+        url = f"http://127.0.0.1:{port}/metrics/nodes/node-000000/metrics/resource"
+
+        def scraped() -> str:
+            try:   # kwok may still be starting (create returns once the API is ready)
+                text = urllib.request.urlopen(url, timeout=5).read().decode()
+            except OSError:
+                return ""
+            return text if 'pod="pod-000001"' in text else ""
+
+        wait_for(scraped, what="both pods in the node's resource metrics")
+        assert "container_memory_working_set_bytes{" in scraped()
+        for kube in KUBECTLS.values():
+            wait_for(lambda k=kube: "pod-000001" in kubectl(env, k, "--context", "kwok-top", "top", "pods",
+                                                           check=False).stdout, what=f"{kube} top pods")
+    finally:
+        kwokctl(env, "delete", "cluster", "--name", "top")
+
+
+def test_disable_metrics_server_leaves_the_metrics_out(env: dict[str, str]) -> None:
+    kwokctl(env, "create", "cluster", "--name", "nometrics", "--disable", "metrics-server")
+    try:
+        text = (Path(env["KWOK_WORKDIR"]) / "clusters/nometrics/kwok.yaml").read_text()
+        assert "kind: Stage" in text and "kind: Metric" not in text
+    finally:
+        kwokctl(env, "delete", "cluster", "--name", "nometrics")

@@ -3,9 +3,24 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
+import time
 
 import click
+
+# Set by kwokctl (kwok.ctl.components.START_AFTER_FILES_ENV): it starts the API server before it
+# has written the cluster's certificates, so that generating them overlaps the imports above.
+START_AFTER_FILES = "KWOK_START_AFTER_FILES"
+START_AFTER_TIMEOUT = 30.0
+
+
+def _wait_for_files(paths: str) -> None:
+    """Until every ":"-separated path exists; past the timeout, start anyway (and fail on them)."""
+    deadline = time.monotonic() + START_AFTER_TIMEOUT
+    for path in filter(None, paths.split(":")):
+        while not os.path.exists(path) and time.monotonic() < deadline:
+            time.sleep(0.005)
 
 
 @click.command("apiserver", context_settings={"show_default": True})
@@ -30,6 +45,8 @@ def apiserver(bind_address: str, port: int | None, secure_port: int | None, unix
               watch_cache_window: int, ready_file: str | None, verbosity: int) -> None:
     """Run the Kubernetes-compatible API server."""
     from kwok.apiserver.server import Options, run
+
+    _wait_for_files(os.environ.pop(START_AFTER_FILES, ""))
 
     logging.basicConfig(stream=sys.stderr, level=logging.INFO,
                         format="%(asctime)s %(levelname).1s %(name)s: %(message)s")

@@ -13,8 +13,10 @@ from typing import Any
 
 import click
 
+from kwok.cli.goflags import Command, PersistentOption, format_options, make_persistent
 from kwok.ctl import config as cfgmod
 from kwok.ctl.cluster import Cluster, ClusterError, list_clusters
+from kwok.ctl.defaults import add_default_documents
 from kwok.ctl.durations import parse_duration
 from kwok.ctl.paths import ClusterPaths, default_kubeconfig
 from kwok.ctl.runtime.process import ComponentFailed
@@ -23,13 +25,33 @@ log = logging.getLogger("kwokctl")
 
 
 class Ctx:
-    def __init__(self, name: str, configs: tuple[str, ...], dry_run: bool) -> None:
-        self.name = name
-        self.configs = list(configs)
-        self.dry_run = dry_run
+    """The global flags, wherever they were given: `kwokctl --name x create cluster` and
+    `kwokctl create cluster --name x` mean the same, as with KWOK's cobra persistent flags."""
+
+    def __init__(self) -> None:
+        self.name = "kwok"
+        self.configs: list[str] = []
+        self.dry_run = False
 
     def cluster(self) -> Cluster:
         return Cluster(self.name, say=click.echo, dry_run=self.dry_run)
+
+
+def _set_name(ctx: click.Context, _: click.Parameter, value: str) -> None:
+    ctx.ensure_object(Ctx).name = value
+
+
+def _add_configs(ctx: click.Context, _: click.Parameter, value: tuple[str, ...]) -> None:
+    ctx.ensure_object(Ctx).configs.extend(value)
+
+
+def _set_dry_run(ctx: click.Context, _: click.Parameter, value: bool) -> None:
+    ctx.ensure_object(Ctx).dry_run = value
+
+
+def _set_verbosity(_ctx: click.Context, _: click.Parameter, value: str) -> None:
+    _setup_logging(value)
+
 
 
 def _fail(msg: str) -> None:
@@ -40,6 +62,9 @@ def _fail(msg: str) -> None:
 class KwokctlGroup(click.Group):
     """Turns expected failures into one-line errors (no tracebacks for users)."""
 
+    command_class = Command
+    group_class = type   # subgroups are KwokctlGroups too
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -47,6 +72,10 @@ class KwokctlGroup(click.Group):
             _fail(str(e))
         except ValueError as e:
             _fail(str(e))
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        format_options(self, ctx, formatter)
+        self.format_commands(ctx, formatter)
 
 
 def _setup_logging(verbosity: str) -> None:
@@ -56,21 +85,22 @@ def _setup_logging(verbosity: str) -> None:
         lvl = {-4: logging.DEBUG, 0: logging.INFO, 4: logging.WARNING, 8: logging.ERROR}.get(int(verbosity), lvl)
     except ValueError:
         pass
-    logging.basicConfig(level=lvl, stream=sys.stderr, format="%(levelname)s %(message)s")
+    logging.basicConfig(level=lvl, stream=sys.stderr, format="%(levelname)s %(message)s", force=True)
 
 
 @click.group(cls=KwokctlGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--name", default=lambda: os.environ.get("KWOK_NAME", "kwok"), show_default="kwok",
+@click.option("--name", cls=PersistentOption, default=lambda: os.environ.get("KWOK_NAME", "kwok"),
+              show_default="kwok", expose_value=False, callback=_set_name,
               help="cluster name; the kubeconfig context is kwok-<name>")
-@click.option("-c", "--config", "configs", multiple=True, help="config files (KwokctlConfiguration, Stages, ...)")
-@click.option("--dry-run", is_flag=True, help="print what would be done instead of doing it")
-@click.option("-v", "--v", "verbosity", default="INFO", help="log level: DEBUG, INFO, WARN, ERROR (or -4/0/4/8)")
+@click.option("-c", "--config", "configs", cls=PersistentOption, multiple=True, expose_value=False,
+              callback=_add_configs, help="config files (KwokctlConfiguration, Stages, ...)")
+@click.option("--dry-run", cls=PersistentOption, is_flag=True, expose_value=False, callback=_set_dry_run,
+              help="print what would be done instead of doing it")
+@click.option("-v", "--v", "verbosity", cls=PersistentOption, default="INFO", expose_value=False,
+              callback=_set_verbosity, help="log level: DEBUG, INFO, WARN, ERROR (or -4/0/4/8)")
 @click.version_option(package_name="kwok-python", prog_name="kwokctl")
-@click.pass_context
-def kwokctl(ctx: click.Context, name: str, configs: tuple[str, ...], dry_run: bool, verbosity: str) -> None:
+def kwokctl() -> None:
     """kwokctl is a tool to streamline the creation and management of clusters, with nodes simulated by kwok."""
-    _setup_logging(verbosity)
-    ctx.obj = Ctx(name, configs, dry_run)
 
 
 # ---------------------------------------------------------------------------------------- create
@@ -92,6 +122,8 @@ def create() -> None:
 @click.option("--disable", multiple=True, help="disable a component (e.g. kube-scheduler)")
 @click.option("--disable-kube-scheduler", is_flag=True, default=None, help="do not run the scheduler")
 @click.option("--disable-kube-controller-manager", is_flag=True, default=None, help="do not run the controllers")
+@click.option("--enable-metrics-server", is_flag=True, default=None,
+              help="accepted for compatibility: metrics.k8s.io is always served (--disable metrics-server: not)")
 @click.option("--node-lease-duration-seconds", type=int, default=None, help="node lease duration (0: no leases)")
 @click.option("--heartbeat-factor", type=float, default=None, help="scales heartbeat and lease intervals")
 @click.option("--enable-crds", multiple=True, help="kwok kinds read from the cluster instead of --config")
@@ -104,6 +136,15 @@ def create() -> None:
 @click.option("--kube-authorization/--no-kube-authorization", default=None)
 @click.option("--kube-admission/--no-kube-admission", default=None)
 @click.option("--kube-version", default=None, hidden=True)
+@click.option("--kube-apiserver-binary", default=None,
+              help="run this kube-apiserver binary (with --etcd-binary) instead of the built-in API server")
+@click.option("--etcd-binary", default=None, help="etcd binary for --kube-apiserver-binary")
+@click.option("--kube-controller-manager-binary", default=None, help="run this kube-controller-manager binary")
+@click.option("--kube-scheduler-binary", default=None, help="run this kube-scheduler binary")
+@click.option("--kwok-controller-binary", default=None, help="run this kwok binary as the kwok controller")
+@click.option("--etcd-port", type=int, default=None, help="client port of --etcd-binary (default: a free one)")
+@click.option("--etcd-prefix", default=None, help="key prefix of the objects in etcd (default /registry)")
+@click.option("--etcd-quota-backend-size", default=None, help="etcd's backend quota (default 8Gi)")
 @click.pass_obj
 def create_cluster(obj: Ctx, /, kubeconfig: str | None, wait: str, timeout: str, extra_args: tuple[str, ...],
                    **flags: Any) -> None:
@@ -113,7 +154,7 @@ def create_cluster(obj: Ctx, /, kubeconfig: str | None, wait: str, timeout: str,
     _apply_flags(cfg, flags)
     cfg.components_patches.extend(_extra_args(extra_args))
     _heartbeat_mutation(cfg.options)
-    _ensure_kwok_documents(cfg)
+    add_default_documents(cfg)
     cluster = obj.cluster()
     wait_s, timeout_s = parse_duration(wait), parse_duration(timeout)
     cluster.create(cfg, _kubeconfig_path(kubeconfig), wait_s, max(timeout_s, wait_s))
@@ -136,6 +177,7 @@ _FLAG_OPTIONS = {
     "disable": "disable",
     "disable_kube_scheduler": "disableKubeScheduler",
     "disable_kube_controller_manager": "disableKubeControllerManager",
+    "enable_metrics_server": "enableMetricsServer",
     "node_lease_duration_seconds": "nodeLeaseDurationSeconds",
     "heartbeat_factor": "heartbeatFactor",
     "enable_crds": "enableCRDs",
@@ -144,6 +186,14 @@ _FLAG_OPTIONS = {
     "kube_authorization": "kubeAuthorization",
     "kube_admission": "kubeAdmission",
     "kube_version": "kubeVersion",
+    "kube_apiserver_binary": "kubeApiserverBinary",
+    "etcd_binary": "etcdBinary",
+    "kube_controller_manager_binary": "kubeControllerManagerBinary",
+    "kube_scheduler_binary": "kubeSchedulerBinary",
+    "kwok_controller_binary": "kwokControllerBinary",
+    "etcd_port": "etcdPort",
+    "etcd_prefix": "etcdPrefix",
+    "etcd_quota_backend_size": "etcdQuotaBackendSize",
 }
 
 
@@ -178,18 +228,6 @@ def _heartbeat_mutation(opts: dict[str, Any]) -> None:
                 "kubeControllerManagerNodeMonitorPeriodMilliseconds",
                 "kubeControllerManagerNodeMonitorGracePeriodMilliseconds"):
         opts[key] = int(opts[key] * factor)
-
-
-def _ensure_kwok_documents(cfg: cfgmod.ClusterConfig) -> None:
-    """kwok needs Stages: when the user gave none, ship KWOK's defaults (as kwokctl embeds them)."""
-    kinds = {d.get("kind") for d in cfg.documents}
-    if "Stage" in kinds or "Stage" in cfg.options["enableCRDs"]:
-        return
-    from kwok.engine.stagesets import default_stages
-
-    lease = int(cfg.options["nodeLeaseDurationSeconds"]) > 0
-    cfg.documents.extend(default_stages(["node-fast", "pod-fast"], lease=lease,
-                                        status_update_ms=int(cfg.options["nodeStatusUpdateFrequencyMilliseconds"])))
 
 
 def _kubeconfig_path(given: str | None) -> Path:
@@ -425,7 +463,10 @@ def scale_cmd(obj: Ctx, kind: str, name: str | None, replicas: int, params: tupl
         raise ValueError("--replicas must not be negative")
     cluster = obj.cluster()
     cfg = cluster.load()
-    res = scalemod.load_resource(kind, cfg.documents + _config_documents(obj))
+    try:
+        res = scalemod.load_resource(kind, cfg.documents + _config_documents(obj))
+    except scalemod.ScaleError as e:
+        raise ClusterError(str(e)) from None
     name = name or kind
     if obj.dry_run:
         click.echo(f"# scale {kind} {name} to {replicas}")
@@ -591,6 +632,11 @@ def config_reset() -> None:
     from kwok.ctl.paths import workdir
 
     (workdir() / "kwok.yaml").unlink(missing_ok=True)
+
+
+# Last: every command defined above accepts the global flags, as under cobra. `kubectl` passes
+# everything after it to kubectl unparsed (KWOK's DisableFlagParsing), so it gets none.
+make_persistent(kwokctl, skip=("kubectl",))
 
 
 def main() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import time
 from collections.abc import Callable
@@ -24,7 +25,10 @@ _PORT_OPTIONS = {
     comps.CONTROLLER_MANAGER: "kubeControllerManagerPort",
     comps.SCHEDULER: "kubeSchedulerPort",
     comps.KWOK_CONTROLLER: "kwokControllerPort",
+    comps.ETCD: "etcdPort",             # these two only for the user's own etcd
+    comps.ETCD_PEER: "etcdPeerPort",
 }
+_ETCD_PORTS = (comps.ETCD, comps.ETCD_PEER)
 SUPPORTED_RUNTIMES = ("binary",)
 
 
@@ -72,8 +76,8 @@ class Cluster:
         return out
 
     def _healthy(self, c: comps.Component) -> bool:
-        if c.name == comps.APISERVER:
-            return probe.apiserver_ready(self.paths.socket)
+        if c.name == comps.APISERVER and not c.health_url:
+            return probe.apiserver_ready(self.paths.socket)   # ours: over its Unix socket
         return probe.http_healthy(c.health_url) if c.health_url else True
 
     # -- create ----------------------------------------------------------------------------------
@@ -94,12 +98,26 @@ class Cluster:
         if self.dry_run:
             self._print_plan(cfg)
             return
+        _check_binaries(cfg.options)
+        merged = False
         try:
-            self._install(cfg)
-            self._start_all(self.components(cfg), timeout)
-            kubeconfig.merge_context(user_kubeconfig, self._user_kubeconfig(cfg))
+            self._prepare()
+            if cfg.options["kubeApiserverBinary"]:
+                self._write_pki(cfg)   # a real kube-apiserver reads its certificates at once
+
+            def install() -> None:
+                # Runs while the API server imports; it waits for the PKI before it serves.
+                nonlocal merged
+                self._write_pki(cfg)
+                self._write_files(cfg)
+                kubeconfig.merge_context(user_kubeconfig, self._user_kubeconfig(cfg))
+                merged = True
+
+            self._start_all(self.components(cfg), timeout, install)
         except BaseException:
             self._teardown()
+            if merged:
+                kubeconfig.remove_context(user_kubeconfig, self.paths.context)
             raise
         if wait > 0:
             self.wait_ready(wait)
@@ -107,6 +125,8 @@ class Cluster:
     def _allocate_ports(self, opts: dict[str, Any]) -> None:
         dry = ports.dry_run_ports()
         for component, option in _PORT_OPTIONS.items():
+            if component in _ETCD_PORTS and not opts.get("etcdBinary"):
+                continue
             given = int(opts.get(option) or 0)
             if given:
                 if not self.dry_run and ports.port_in_use(given, "127.0.0.1"):
@@ -114,13 +134,18 @@ class Cluster:
                 continue
             opts[option] = next(dry) if self.dry_run else ports.free_port()
 
-    def _install(self, cfg: cfgmod.ClusterConfig) -> None:
-        self.paths.root.mkdir(parents=True, exist_ok=True)
-        self.paths.data.mkdir(exist_ok=True)
+    def _prepare(self) -> None:
+        """What the API server needs before it starts: its folders."""
+        for folder in (self.paths.root, self.paths.data, self.paths.logs, self.paths.pids):
+            folder.mkdir(parents=True, exist_ok=True)
+
+    def _write_pki(self, cfg: cfgmod.ClusterConfig) -> None:
         if cfg.options["securePort"]:
             from kwok.ctl import pki  # cryptography costs ~50 ms of import; only create needs it
 
             pki.write_pki(self.paths.pki, tuple(cfg.options["kubeApiserverCertSANs"]))
+
+    def _write_files(self, cfg: cfgmod.ClusterConfig) -> None:
         cfgmod.save(self.paths.config, cfg)
         kubeconfig.write(self.paths.kubeconfig, self._user_kubeconfig(cfg))
         internal = kubeconfig.cluster_kubeconfig(self.paths.context, f"unix://{self.paths.socket}", None)
@@ -146,13 +171,26 @@ class Cluster:
             self.say(f"echo $! >{self.paths.pid_file(c.name)}")
 
     # -- start / stop ----------------------------------------------------------------------------
-    def _start_all(self, components: list[comps.Component], timeout: float) -> None:
-        """Start everything at once; the API server's readiness is what `create` waits for."""
-        pids = {c.name: process.start(self.paths, c) for c in components}
+    def _start_all(self, components: list[comps.Component], timeout: float,
+                   meanwhile: Callable[[], None] | None = None) -> None:
+        """Start the API server first, then `meanwhile()`, then the rest, and wait for the API.
+
+        The other components start at once too, but wait for the API server's socket before
+        their real work (kwok.cli.kwok), so that on two cores its start-up, which is what
+        `create` waits for, is not slowed by theirs. A component that dies before the API is
+        ready (a bad flag, say) fails the start with its log tail."""
+        first = [c for c in components if c.name in (comps.ETCD, comps.APISERVER)]
+        if any(c.name == comps.APISERVER for c in first):
+            self.paths.socket.unlink(missing_ok=True)   # a stale socket would release them early
+        pids = {c.name: self._spawn(c) for c in first}
+        if meanwhile is not None:
+            meanwhile()
+        pids.update({c.name: self._spawn(c) for c in components if c not in first})
         api = pids.get(comps.APISERVER)
         if api is not None:
+            apiserver = next(c for c in components if c.name == comps.APISERVER)
             ok = probe.wait_until(
-                lambda: probe.apiserver_ready(self.paths.socket), timeout,
+                lambda: self._healthy(apiserver), timeout,
                 alive=lambda: process.is_running(api),
             )
             if not ok:
@@ -160,6 +198,12 @@ class Cluster:
         for name, pid in pids.items():
             if not process.is_running(pid):
                 raise process.ComponentFailed(name, self.paths.log_file(name), process.log_tail(self.paths, name))
+
+    def _spawn(self, c: comps.Component) -> int:
+        try:
+            return process.start(self.paths, c)
+        except OSError as e:
+            raise ClusterError(f"cannot run {c.name} ({c.command[0]}): {e.strerror}") from None
 
     def _fail(self, name: str, pid: int, timeout: float) -> None:
         if not process.is_running(pid):
@@ -182,6 +226,7 @@ class Cluster:
         if self.dry_run:
             self._print_plan(cfg, install=False)
             return
+        _check_binaries(cfg.options)
         stale = [c for c in components if process.status(self.paths, c.name) == "Running"]
         todo = [c for c in components if c not in stale]
         if todo:
@@ -211,9 +256,42 @@ class Cluster:
         kubeconfig.remove_context(user_kubeconfig, self.paths.context)
 
     def _teardown(self) -> None:
-        names = list(comps.ALL)
-        process.stop(self.paths, names)
-        shutil.rmtree(self.paths.root, ignore_errors=True)
+        process.kill(self.paths, list(comps.ALL))
+        remove_folder(self.paths.root)
+
+
+def remove_folder(path: Path) -> None:
+    """Take the folder away at once (a rename) and delete what was in it in the background.
+
+    Unlinking the store of a cluster that held thousands of objects takes a good part of
+    `delete cluster`'s half second; nothing needs to wait for it once the processes are gone
+    and the name is free. A double fork leaves no child behind to reap."""
+    trash = path.with_name(f".{path.name}.deleted-{os.getpid()}")
+    try:
+        os.rename(path, trash)
+    except OSError:
+        shutil.rmtree(path, ignore_errors=True)
+        return
+    child = os.fork()
+    if child == 0:
+        try:
+            if os.fork() == 0:
+                os.setsid()
+                shutil.rmtree(trash, ignore_errors=True)
+        finally:
+            os._exit(0)
+    os.waitpid(child, 0)
+
+
+def _check_binaries(opts: dict[str, Any]) -> None:
+    if not any(opts.get(o) for o in comps.BINARY_OPTIONS):
+        return
+    from kwok.ctl.binaries import BinaryError, check_binaries
+
+    try:
+        check_binaries(opts)
+    except BinaryError as e:
+        raise ClusterError(str(e)) from None
 
 
 def list_clusters() -> list[str]:
@@ -222,4 +300,4 @@ def list_clusters() -> list[str]:
     root = clusters_dir()
     if not root.is_dir():
         return []
-    return sorted(p.name for p in root.iterdir() if (p / "kwok.yaml").exists())
+    return sorted(p.name for p in root.iterdir() if not p.name.startswith(".") and (p / "kwok.yaml").exists())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
+import os
 from pathlib import Path
 
 from cryptography import x509
@@ -129,5 +130,9 @@ def client_cert_pem(paths: PKIPaths, user: str, groups: tuple[str, ...]) -> tupl
 
 
 def _write(path: Path, data: bytes, mode: int) -> None:
-    path.write_bytes(data)
-    path.chmod(mode)
+    """Whole or not at all: the API server may be starting and waiting for these files."""
+    partial = path.with_name(path.name + ".partial")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    os.replace(partial, path)
