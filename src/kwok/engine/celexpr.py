@@ -13,15 +13,13 @@ import functools
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import celpy
-from celpy import celtypes
-from celpy.adapter import json_to_cel
-from celpy.celparser import CELParseError
-from celpy.evaluation import CELEvalError
+if TYPE_CHECKING:
+    import celpy
 
-from kwok.engine.celfuncs import context_functions
+# celpy (with lark, pendulum and re2: ~15 MB and ~50 ms) is imported where first used: most
+# clusters never evaluate a CEL expression, and kwok's idle memory counts.
 
 
 class CELError(ValueError):
@@ -49,6 +47,8 @@ class CELContext:
 @functools.cache
 def _env() -> celpy.Environment:
     # Building the CEL parser takes ~0.1 s: only when the first expression is compiled.
+    import celpy
+
     return celpy.Environment()
 
 
@@ -58,6 +58,8 @@ class CELProgram:
     __slots__ = ("source", "_ast")
 
     def __init__(self, source: str) -> None:
+        from celpy.celparser import CELParseError
+
         self.source = source
         try:
             self._ast = _env().compile(source)
@@ -70,6 +72,10 @@ class CELProgram:
     ) -> Any:
         """Evaluate; variables named node/pod/container (and any listed in `typed`, variable ->
         kind) are typed Kubernetes objects, others plain JSON maps."""
+        from celpy.evaluation import CELEvalError
+
+        from kwok.engine.celfuncs import context_functions
+
         program = _env().program(self._ast, functions=context_functions(ctx))
         activation = {name: _cel_value(name, value, typed) for name, value in variables.items()}
         try:
@@ -105,6 +111,8 @@ def _cel_value(name: str, value: Any, typed: Mapping[str, str] | None) -> Any:
 
 
 def _convert(kind: str | None, value: Any) -> Any:
+    from celpy.adapter import json_to_cel
+
     from kwok.engine.celtyped import message_for_kind, to_typed
 
     message = message_for_kind(kind) if kind else None
@@ -120,6 +128,8 @@ def _revision(kind: str | None, value: Any) -> tuple[str, str, str] | None:
 
 def to_python(value: Any) -> Any:
     """cel-python values back to JSON-shaped Python values."""
+    from celpy import celtypes
+
     if isinstance(value, celtypes.BoolType):
         return bool(value)
     if isinstance(value, (celtypes.IntType, celtypes.UintType)):

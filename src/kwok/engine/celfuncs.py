@@ -6,6 +6,9 @@
 Every function with an argument may also be called on its first argument (`pod.Usage("cpu")`).
 A Quantity supports + and - with Quantities, * and / with numbers (and Quantities), negation and
 comparison; where a number is needed it is its approximate float value.
+
+These are the functions cel-python calls; the Quantity value itself (CELQuantity) lives in the
+celpy-free kwok.engine.celquantity, which kwok.engine.celfast evaluates with the same results.
 """
 
 from __future__ import annotations
@@ -18,37 +21,14 @@ from typing import TYPE_CHECKING, Any
 from celpy import celtypes
 from celpy.evaluation import base_functions
 
-from kwok.api.quantity import Quantity, QuantityError
+from kwok.api.quantity import Quantity
+from kwok.engine.celquantity import CELQuantity, as_float, make_quantity
 from kwok.engine.durations import parse_rfc3339, to_unix_nanos
 
 if TYPE_CHECKING:
     from kwok.engine.celexpr import CELContext
 
-
-class CELQuantity:
-    """A resource.Quantity inside CEL."""
-
-    __slots__ = ("quantity",)
-
-    def __init__(self, quantity: Quantity) -> None:
-        self.quantity = quantity
-
-    def __float__(self) -> float:
-        return float(self.quantity)
-
-    def __repr__(self) -> str:
-        return f"Quantity({str(self.quantity)!r})"
-
-    def __str__(self) -> str:
-        return str(self.quantity)
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, CELQuantity):
-            return self.quantity == other.quantity
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(self.quantity)
+__all__ = ["CELQuantity", "OPERATORS", "as_float", "context_functions", "make_quantity"]
 
 
 def _from_float(value: float) -> CELQuantity:
@@ -103,13 +83,6 @@ def _double(value: Any) -> Any:
     if isinstance(value, CELQuantity):
         return celtypes.DoubleType(float(value))
     return base_functions["double"](value)
-
-
-def make_quantity(text: Any) -> CELQuantity:
-    try:
-        return CELQuantity(Quantity(str(text)))
-    except QuantityError as err:
-        raise ValueError(f"Quantity({text!r}): {err}") from None
 
 
 OPERATORS: dict[str, Callable[..., Any]] = {
@@ -203,16 +176,3 @@ def _usage_call(provider: Callable[..., float]) -> Callable[..., Any]:
         )
 
     return call
-
-
-def as_float(value: Any) -> float:
-    """A CEL result as a metric value: Quantity -> float, duration -> ns, bool -> 1/0."""
-    if isinstance(value, bool):
-        return 1.0 if value else 0.0
-    if isinstance(value, CELQuantity):
-        return float(value)
-    if isinstance(value, dt.timedelta):
-        return value / dt.timedelta(microseconds=1) * 1000
-    if isinstance(value, (int, float)):
-        return float(value)
-    raise TypeError(f"a metric value must be a number, got {type(value).__name__}")

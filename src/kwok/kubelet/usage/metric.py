@@ -13,7 +13,7 @@ import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from kwok.engine.celfuncs import as_float
+from kwok.engine.celquantity import as_float
 from kwok.kubelet.usage.exposition import Family, Histogram, Labels
 from kwok.kubelet.usage.expressions import compile_expression
 from kwok.kubelet.usage.resourceusage import ResourceUsages

@@ -19,7 +19,7 @@ from typing import Any
 
 from kwok.api.quantity import Quantity, QuantityError
 from kwok.engine import CELContext
-from kwok.engine.celfuncs import as_float
+from kwok.engine.celquantity import as_float
 from kwok.kubelet.debug.selection import Feature, TargetNotFound, select
 from kwok.kubelet.usage.expressions import compile_expression
 from kwok.kubelet.usage.source import Obj, UsageSource
