@@ -154,9 +154,13 @@ async def watch_fanout(open_url: str, fire: object, watchers: int, events: int) 
                 seen = 0
                 async for line in resp.content:
                     if line.strip():
+                        if not line.startswith(b'{"type":"MODIFIED"'):
+                            raise RuntimeError(f"watch got {line[:200]!r}, not the MODIFIED events fired")
                         seen += 1
                         if seen >= events:
                             break
+            if seen < events:
+                raise RuntimeError(f"a watch ended after {seen} of {events} events")
             finished += 1
             if finished == watchers:
                 done.set()
@@ -285,7 +289,9 @@ async def main() -> None:
                 await resp.read()
 
         watch_path = "/api/v1/namespaces/default/pods?watch=true&fieldSelector=metadata.name%3Dp-1&resourceVersion="
-        rv = json.loads(one)["metadata"]["resourceVersion"]
+        # the watches start from now: p-1's own resourceVersion may have left the retained window
+        async with aiohttp.ClientSession() as s, s.get(f"{url}/api/v1/namespaces/default/pods?limit=1") as r:
+            rv = json.loads(await r.read())["metadata"]["resourceVersion"]
         watch_ours = await watch_fanout(f"{url}{watch_path}{rv}", fire_ours, opts.watches, opts.events)
         watch_bare = await watch_fanout(f"{bare_url}/watch", fire_bare, opts.watches, opts.events)
         loaded = rss_mb(server.pid)

@@ -138,7 +138,7 @@ class FakeAPI:
         return resp
 
     async def item(self, req: web.Request, plural: str, ns: str, name: str | None) -> web.Response:
-        body = orjson.loads(await req.read()) if req.can_read_body else None
+        body: Any = orjson.loads(await req.read()) if req.can_read_body else None
         if req.method == "POST":
             name = body["metadata"]["name"]
             if (plural, ns, name) in self.objects:

@@ -199,3 +199,18 @@ def test_in_cluster_service_account(tmp_path: Path, monkeypatch: pytest.MonkeyPa
                 await client.resource("v1", "nodes").get("from-a-pod")
 
     run(scenario())
+
+
+def test_a_patch_whose_result_is_not_wanted_is_not_decoded_but_still_fails_loudly(sock: Path) -> None:
+    async def scenario() -> None:
+        api = FakeAPI()
+        async with serve(api, unix=sock) as url, Client(ClientConfig(server=url)) as client:
+            nodes = client.resource("v1", "nodes")
+            await nodes.create({"metadata": {"name": "n"}})
+            assert await nodes.patch("n", {"metadata": {"labels": {"a": "b"}}}, decode=False) == {}
+            assert (await nodes.get("n"))["metadata"]["labels"] == {"a": "b"}
+            with pytest.raises(ApiError) as err:
+                await nodes.patch("missing", {"metadata": {"labels": {"a": "b"}}}, decode=False)
+            assert err.value.is_not_found
+
+    run(scenario())

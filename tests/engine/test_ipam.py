@@ -95,7 +95,7 @@ def test_a_full_ipv4_range_on_a_dual_stack_node_leaves_pods_the_ipv6_address() -
     second = net.pod_ips("n", False, "u2", "b", "ns")
     third = net.pod_ips("n", False, "u3", "c", "ns")
     assert [len(first), len(second)] == [2, 2]
-    assert third == ["fd00::3"]                           # no IPv4 left: IPv6 only, still unique
+    assert third == ["fd00::3"]  # no IPv4 left: IPv6 only, still unique
     assert len({*first, *second, *third}) == 5
     single = PodNetwork("10.0.0.0/30", "", lambda name: None)
     single.pod_ips("n", False, "u1", "a", "ns")

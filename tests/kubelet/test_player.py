@@ -15,7 +15,7 @@ from kwok.engine.templatefuncs import environment_funcs
 from kwok.kubelet.actions import ActionRunner
 from kwok.kubelet.mapper import RESTMapper
 from kwok.kubelet.metrics import Metrics
-from kwok.kubelet.player import StagePlayer
+from kwok.kubelet.player import PACK_BACKLOG, StagePlayer
 from tests.client.conftest import run, serve
 from tests.client.fakeapi import FakeAPI
 
@@ -84,3 +84,42 @@ def test_a_failing_template_is_logged_once(sock: Path, caplog: pytest.LogCapture
         patches = run(play(api, sock, "state: {{ fail \"boom\" }}"))
     assert patches == []
     assert len([r for r in caplog.records if "boom" in r.getMessage()]) == 1
+
+
+def delayed_stage(delay_ms: int) -> dict[str, Any]:
+    doc = stage("state: done", name=f"after-{delay_ms}")
+    doc["spec"]["delay"] = {"durationMilliseconds": delay_ms}
+    return doc
+
+
+def test_only_jobs_that_wait_are_kept_packed() -> None:
+    """Packing costs CPU at both ends, so a job due now keeps its object as it is - unless the
+    queue is backed up; a job that waits is packed (once: a form packed already is reused)."""
+
+    async def scenario() -> None:
+        async with Client(ClientConfig(server="unix:///nonexistent")) as client:
+            def player(delay_ms: int) -> StagePlayer:
+                lifecycle = StageSet.load([delayed_stage(delay_ms)]).for_resource("v1", "ConfigMap")
+                return StagePlayer(resource=client.resource("v1", "configmaps"), api_group="v1", kind="ConfigMap",
+                                   lifecycle=lifecycle, parallelism=1, runner=ActionRunner(client, RESTMapper(client)),
+                                   metrics=Metrics(), funcs=lambda o, now: {},
+                                   pack=lambda o: {"packed": o}, unpack=lambda o: o["packed"])
+
+            def cm(i: int) -> dict[str, Any]:
+                return {"metadata": {"name": f"cm{i}", "namespace": "ns", "resourceVersion": "1"}, "data": {}}
+
+            now, later = player(0), player(60_000)
+            now.preprocess(cm(0))
+            later.preprocess(cm(0))
+            later.preprocess(cm(1), packed={"packed": "as the mirror keeps it"})
+            pending = [p.queue.pending(f"ns/cm{i}") for p, i in ((now, 0), (later, 0), (later, 1))]
+            assert [job.obj if job else None for job in pending] == [
+                cm(0), {"packed": cm(0)}, {"packed": "as the mirror keeps it"}]
+            for i in range(1, PACK_BACKLOG + 1):  # a backlog of jobs due now
+                now.preprocess(cm(i))
+            job = now.queue.pending(f"ns/cm{PACK_BACKLOG}")
+            assert job is not None and job.obj == {"packed": cm(PACK_BACKLOG)}
+            now.queue.clear()
+            later.queue.clear()
+
+    run(scenario())

@@ -9,7 +9,7 @@ private modules of this package and is re-exported here):
         # kubeconfig file (~ expanded; $KUBECONFIG; ~/.kube/config), in-cluster service account,
         # client certs, bearer tokens, exec credential plugins (via kubernetes_asyncio's loader);
         # `master` overrides the server; a server "unix:///path/to/sock" talks HTTP over a Unix socket.
-    client = Client(cfg)                 # aiohttp session; `async with Client(cfg) as client:` or await client.close()
+    client = Client(cfg)                 # keep-alive connections; `async with Client(cfg) as client:` or await client.close()
     res = client.resource("v1", "pods")  # group_version, plural  (e.g. "apps/v1", "deployments")
     await res.get(name, namespace=None, subresource=None) -> dict
     await res.list(namespace=None, label_selector=None, field_selector=None, limit=None,
@@ -41,6 +41,10 @@ directly; ClientConfig.load raises ConfigError; a watch ERROR event raises ApiEr
 Informer(..., page_size=500, transform=fn, store_transform=fn) (transform trims objects before
 handlers and store see them; store_transform shrinks only what the store keeps);
 Backoff is the exponential backoff with jitter the informers use; object_key(obj) is the store key.
+res.patch(..., decode=False) and client.request(..., decode=False) skip decoding a successful
+reply (patch returns {}, request None): for writes whose result an informer delivers anyway.
+The transport is the project's own HTTP/1.1 client (`_http11` framing, `_connection` pool), not
+aiohttp's: see `_connection` for why.
 """
 
 from kwok.client._backoff import Backoff

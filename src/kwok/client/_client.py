@@ -66,7 +66,7 @@ class Client:
         return self._creds
 
     async def _headers(self, refresh: bool = False, extra: Mapping[str, str] | None = None) -> dict[str, str]:
-        creds = await self._credentials(refresh)
+        creds = self._creds if self._creds is not None and not refresh else await self._credentials(refresh)
         headers = {"Accept": "application/json", "User-Agent": self.config.user_agent}
         if creds.authorization:
             headers["Authorization"] = creds.authorization
@@ -83,8 +83,13 @@ class Client:
         content_type: str | None = None,
         headers: Mapping[str, str] | None = None,
         timeout: float | None = _DEFAULT_TIMEOUT,
+        decode: bool = True,
     ) -> Any:
-        """Send one request; returns the decoded JSON reply (dict) or the raw bytes of any other reply."""
+        """Send one request; returns the decoded JSON reply (dict) or the raw bytes of any other reply.
+
+        decode=False: a successful reply's body is not decoded and None is returned (for writes
+        whose result arrives anyway through an informer; errors are still decoded and raised).
+        """
         url = path + _query(params)
         data, extra = _encode_body(body, content_type)
         if headers:
@@ -92,7 +97,7 @@ class Client:
         resp = await self._send(method, url, data, extra, timeout)
         if resp.status >= 300:
             raise ApiError.from_status(resp.status, _decode(resp))
-        return _decode(resp)
+        return _decode(resp) if decode else None
 
     async def _send(self, method: str, url: str, data: bytes | None, extra: dict[str, str], timeout: float | None) -> Response:
         refreshed = False
@@ -246,7 +251,9 @@ class Resource:
         field_manager: str | None = None,
         force: bool | None = None,
         impersonate: str | None = None,
+        decode: bool = True,
     ) -> dict[str, Any]:
+        """decode=False: the patched object is not decoded from the reply and {} is returned."""
         try:
             content_type = PATCH_CONTENT_TYPES[patch_type]
         except KeyError:
@@ -254,8 +261,8 @@ class Resource:
         params = {"fieldManager": field_manager, "force": _bool(force)}
         headers = {"Impersonate-User": impersonate} if impersonate else None
         path = self.path(namespace, name, subresource)
-        result: dict[str, Any] = await self.client.request("PATCH", path, patch, params, content_type, headers)
-        return result
+        result = await self.client.request("PATCH", path, patch, params, content_type, headers, decode=decode)
+        return result if result is not None else {}
 
     async def delete(
         self,

@@ -55,7 +55,10 @@ class ActionRunner:
                 await self._delete(res, current)
                 deleted = True
             elif what == "patch" and not deleted:
-                result = await self._patch(res, api_group, kind, current, action)
+                # The patched object is only read by a later action (or immediateNextStage);
+                # otherwise the informer delivers it and decoding the reply would be wasted.
+                wanted = job.step + 1 < len(job.actions)
+                result = await self._patch(res, api_group, kind, current, action, wanted)
                 if result is not None:
                     current = latest = result
             elif what == "apply" and not deleted:
@@ -67,14 +70,15 @@ class ActionRunner:
         return None
 
     async def _patch(
-        self, res: Resource, api_group: str, kind: str, obj: dict[str, Any], action: dict[str, Any]
+        self, res: Resource, api_group: str, kind: str, obj: dict[str, Any], action: dict[str, Any], wanted: bool
     ) -> dict[str, Any] | None:
+        """The patched object (None if nothing was sent, or it is not `wanted`)."""
         patch_type = PATCH_TYPE_NAMES[action["type"]]
         data = action["data"]
         if _is_noop(obj, data, patch_type, api_group, kind):
             return None
         meta = obj["metadata"]
-        return await res.patch(
+        result = await res.patch(
             meta["name"],
             data,
             patch_type,
@@ -83,7 +87,9 @@ class ActionRunner:
             field_manager=FIELD_MANAGER if patch_type == "apply" else None,
             force=True if patch_type == "apply" else None,
             impersonate=(action.get("impersonation") or {}).get("username"),
+            decode=wanted,
         )
+        return result if wanted else None
 
     async def _delete(self, res: Resource, obj: dict[str, Any]) -> None:
         meta = obj["metadata"]

@@ -20,7 +20,7 @@ from kwok.kubelet.actions import ActionRunner
 from kwok.kubelet.logonce import LogOnce
 from kwok.kubelet.mapper import RESTMapper
 from kwok.kubelet.metrics import Metrics
-from kwok.kubelet.nodes import strip_managed_fields
+from kwok.kubelet.mirror import strip_managed_fields
 from kwok.kubelet.player import StagePlayer
 
 log = logging.getLogger("kwok.kubelet.generic")

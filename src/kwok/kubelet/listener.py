@@ -93,7 +93,8 @@ async def _peek(loop: asyncio.AbstractEventLoop, conn: socket.socket) -> bytes:
 
 def server_tls(cert_file: str, key_file: str) -> ssl.SSLContext:
     """The given certificate, or a generated self-signed one."""
-    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)  # no client certificates asked: no CA store to load
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
     if cert_file and key_file:
         ctx.load_cert_chain(cert_file, key_file)
         return ctx

@@ -8,6 +8,7 @@ queues are, and how long API requests take.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.process_collector import ProcessCollector
@@ -32,9 +33,17 @@ class Metrics:
             "kwok_api_request_duration_seconds", "Latency of requests to the API server.", ["verb", "code"],
             registry=self.registry, buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
         )
+        # Labelled children by label values: `labels()` validates and hashes on every call, and
+        # these two are called once per request and per stage played.
+        self._plays: dict[tuple[str, str, str], Any] = {}
+        self._requests: dict[tuple[str, int], Any] = {}
 
     def stage_played(self, kind: str, stage: str, result: str) -> None:
-        self.plays.labels(kind, stage, result).inc()
+        key = (kind, stage, result)
+        child = self._plays.get(key)
+        if child is None:
+            child = self._plays[key] = self.plays.labels(*key)
+        child.inc()
 
     def track_queue(self, kind: str, depth: Callable[[], float]) -> None:
         self.queue_depth.labels(kind).set_function(depth)
@@ -43,7 +52,11 @@ class Metrics:
         self.managed.labels(kind).set_function(count)
 
     def observe_request(self, verb: str, code: int, seconds: float) -> None:
-        self.request_seconds.labels(verb, str(code)).observe(seconds)
+        key = (verb, code)
+        child = self._requests.get(key)
+        if child is None:
+            child = self._requests[key] = self.request_seconds.labels(verb, str(code))
+        child.observe(seconds)
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

@@ -19,18 +19,11 @@ from kwok.engine.lifecycle import Lifecycle
 from kwok.kubelet.actions import ActionRunner
 from kwok.kubelet.leases import LeaseController
 from kwok.kubelet.metrics import Metrics
+from kwok.kubelet.mirror import strip_managed_fields
 from kwok.kubelet.options import KwokOptions
 from kwok.kubelet.player import StagePlayer
 
 log = logging.getLogger("kwok.kubelet.nodes")
-
-
-def strip_managed_fields(obj: dict[str, Any]) -> dict[str, Any]:
-    """Informer transform: managedFields are large and never read by stages."""
-    meta = obj.get("metadata")
-    if meta and "managedFields" in meta:
-        del meta["managedFields"]
-    return obj
 
 
 class NodeController:

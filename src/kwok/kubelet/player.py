@@ -14,7 +14,7 @@ actions out is I/O, so each worker hands a planned job to its own task and takes
 with up to N * PIPELINE_DEPTH jobs talking to the API server at once. Go's goroutines block
 for a ~1 ms request; here the requests of many objects overlap instead, and the controller
 keeps up with the API server rather than with its latency. Objects waiting in the queue may be
-kept packed (`pack`/`unpack`), as the pod mirror does.
+kept packed (`pack`/`unpack`), as the pod mirror does, when they wait long enough for it to pay.
 """
 
 from __future__ import annotations
@@ -42,6 +42,11 @@ log = logging.getLogger("kwok.kubelet.player")
 
 _MAX_RETRY_DELAY = 32 * 60.0
 PIPELINE_DEPTH = 16
+# A job due sooner than this keeps its object as it is: packing (and unpacking) it would cost
+# more CPU than the memory of the few jobs waiting that briefly is worth - unless the queue is
+# backed up so far (100,000 pods created at once) that their objects would weigh hundreds of MB.
+PACK_AFTER = 1.0
+PACK_BACKLOG = 10_000
 
 
 @dataclass
@@ -97,8 +102,11 @@ class StagePlayer:
 
     # -- preprocess ---------------------------------------------------------------------------
 
-    def preprocess(self, obj: dict[str, Any]) -> None:
-        """Match `obj` against the stages and (re)schedule its next stage."""
+    def preprocess(self, obj: dict[str, Any], packed: dict[str, Any] | None = None) -> None:
+        """Match `obj` against the stages and (re)schedule its next stage.
+
+        `packed`: `obj` already packed (the pod mirror keeps that form), to save packing again.
+        """
         key = object_key(obj)
         rv = str(obj.get("metadata", {}).get("resourceVersion") or "")
         pending = self.queue.pending(key)
@@ -114,7 +122,9 @@ class StagePlayer:
         except (CELError, ValueError) as err:
             self._problems.warning(("match", str(err)), "%s %s: cannot match stages: %s", self.kind, key, err)
             return
-        self.queue.add(key, Job(self._pack(obj) if self._pack else obj, stage, rv), delay)
+        if self._pack is not None and (delay >= PACK_AFTER or len(self.queue) >= PACK_BACKLOG):
+            obj = packed if packed is not None else self._pack(obj)
+        self.queue.add(key, Job(obj, stage, rv), delay)
 
     def forget(self, key: str) -> None:
         self.queue.cancel(key)

@@ -9,8 +9,8 @@ IPs (KWOK §1.8): from the node's `spec.podCIDRs` (one per family: dual stack), 
 restart before anything is allocated), hostNetwork pods get the node's IPs, and IPs return to
 the pool when the pod is deleted.
 
-The pod mirror (`informer.store`) keeps most of each pod compressed (see `compact`): read
-whole pods through `pods_on_node()` / `expand()`.
+The pod mirror (`informer.store`) keeps each pod compressed (see `compact`): read whole pods
+through `pods_on_node()` / `expand()`.
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ from kwok.engine.ipam import PodNetwork
 from kwok.engine.lifecycle import Lifecycle
 from kwok.kubelet.actions import ActionRunner
 from kwok.kubelet.metrics import Metrics
-from kwok.kubelet.nodes import NodeController, strip_managed_fields
+from kwok.kubelet.mirror import strip_managed_fields
+from kwok.kubelet.nodes import NodeController
 from kwok.kubelet.options import KwokOptions
 from kwok.kubelet.player import StagePlayer
 
@@ -97,7 +98,7 @@ class PodController:
             return
         if kind == "ADDED":
             self.network.observe_pod(pod)
-        self.player.preprocess(pod)
+        self.player.preprocess(pod, packed=self.informer.store.get(key))  # the mirror's form of `pod`
 
     def _deleted(self, key: str, node: str, pod: dict[str, Any]) -> None:
         keys = self.by_node.get(node)
@@ -115,7 +116,7 @@ class PodController:
             if stored is not None:
                 pod = expand(stored)
                 self.network.observe_pod(pod)
-                self.player.preprocess(pod)
+                self.player.preprocess(pod, packed=stored)
 
     def pods_on_node(self, node: str) -> list[dict[str, Any]]:
         """The pods bound to `node` (decoded from the mirror: for metrics scrapes, not hot paths)."""
@@ -135,32 +136,32 @@ class PodController:
 
 
 def compact(pod: dict[str, Any]) -> dict[str, Any]:
-    """What the pod mirror keeps: metadata and the spec fields metrics read (containers, nodeName,
-    ...) as they are; the rest of the spec and the status compressed.
+    """What the pod mirror keeps: the pod's identity as plain strings, and the whole pod compressed.
 
-    At 100,000 pods every kilobyte counts: a Running pod is ~7.5 KB as nested dicts, ~2.5 KB
-    this way. The packed parts are only needed again when a node becomes ours or the Stages
-    change, while metadata and containers are read on every metrics scrape.
+    At 100,000 pods every kilobyte counts: a Running pod is ~7.5 KB as nested dicts, ~1.5 KB
+    this way. Nothing on the hot path reads a stored pod (events carry whole pods; the mirror is
+    read when a node becomes ours, the Stages change or a metrics scrape asks for a node's pods,
+    all through `expand`), and an entry without lists is no work for the cyclic garbage
+    collector, which otherwise walks every container of every stored pod.
     """
-    spec = pod.get("spec") or {}
-    kept = {k: v for k, v in pod.items() if k not in ("spec", "status")}
-    kept["spec"] = {k: spec[k] for k in _KEPT_SPEC if k in spec}
-    rest = {"spec": {k: v for k, v in spec.items() if k not in _KEPT_SPEC}, "status": pod.get("status")}
-    kept[_PACKED] = zlib.compress(orjson.dumps(rest), 1)
+    meta = pod.get("metadata") or {}
+    kept: dict[str, Any] = {"metadata": {k: meta[k] for k in _KEPT_METADATA if k in meta}}
+    node = (pod.get("spec") or {}).get("nodeName")
+    if node:
+        kept["spec"] = {"nodeName": node}
+    kept[_PACKED] = zlib.compress(orjson.dumps(pod), 1)
     return kept
 
 
 def expand(stored: dict[str, Any]) -> dict[str, Any]:
+    """The pod `compact` was given (a pod not compacted is returned as it is)."""
     packed = stored.get(_PACKED)
     if packed is None:
         return stored
-    rest = orjson.loads(zlib.decompress(packed))
-    pod = {k: v for k, v in stored.items() if k != _PACKED}
-    pod["spec"] = {**stored.get("spec", {}), **rest["spec"]}
-    if rest["status"] is not None:
-        pod["status"] = rest["status"]
+    pod: dict[str, Any] = orjson.loads(zlib.decompress(packed))
     return pod
 
 
-_KEPT_SPEC = ("nodeName", "containers", "initContainers", "hostNetwork", "readinessGates")
+# What the informer reads of a stored object (its key and resourceVersion).
+_KEPT_METADATA = ("name", "namespace", "resourceVersion")
 _PACKED = "kwok.x-k8s.io/packed"  # not a field name any object can have
