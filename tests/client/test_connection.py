@@ -257,3 +257,20 @@ def test_closing_the_client_ends_its_watches(sock: Path) -> None:
             assert err.value.reason == "ConnectionError"
 
     run(scenario())
+
+
+def test_a_reply_larger_than_the_read_buffer_arrives_whole(sock: Path) -> None:
+    # An unpaged LIST of 5,000 nodes is several MiB: more than the buffer at which a stream
+    # pauses reading for a slow consumer. A whole-body read must never stall on that pause.
+    items = [{"metadata": {"name": f"node-{i:06d}"}, "pad": "x" * 1000} for i in range(9000)]
+    body = b'{"items":[' + b",".join(b'{"metadata":{"name":"node-%06d"},"pad":"%s"}' % (i, b"x" * 1000)
+                                     for i in range(9000)) + b"]}"
+    assert len(body) > 8 * 1024 * 1024
+    reply = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+
+    async def scenario() -> None:
+        async with serving(answer_all(reply), sock) as (_server, url), Client(ClientConfig(server=url)) as client:
+            result = await asyncio.wait_for(client.request("GET", "/api/v1/nodes", timeout=20), 30)
+            assert [i["metadata"]["name"] for i in result["items"]] == [i["metadata"]["name"] for i in items]
+
+    run(scenario())

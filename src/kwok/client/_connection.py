@@ -41,6 +41,7 @@ class Connection(asyncio.Protocol):
         self._waiter: asyncio.Future[None] | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._paused = False
+        self._whole_body = False   # read_body() wants everything: never pause for it
         self._idle_limit = 0.0
         self._last_read = 0.0
 
@@ -58,7 +59,8 @@ class Connection(asyncio.Protocol):
         except ProtocolError as err:
             self._fail(err)
             return
-        if self.parser.buffered > _HIGH_WATER and not self._paused and self.transport is not None:
+        if (self.parser.buffered > _HIGH_WATER and not self._paused and not self._whole_body
+                and self.transport is not None):
             self._paused = True
             self.transport.pause_reading()
         self._wake()
@@ -88,6 +90,7 @@ class Connection(asyncio.Protocol):
         assert self.transport is not None and not self.closed
         self.used += 1
         self.received = False
+        self._whole_body = False
         self.parser.start(no_body)
         loop = asyncio.get_running_loop()
         if timeout is not None:
@@ -106,6 +109,10 @@ class Connection(asyncio.Protocol):
 
     async def read_body(self) -> bytes:
         """The whole body; the exchange is over after it."""
+        self._whole_body = True
+        if self._paused and self.transport is not None:
+            self._paused = False
+            self.transport.resume_reading()
         while not self.parser.complete:
             self._raise_if_failed()
             await self._wait()
