@@ -274,3 +274,40 @@ def test_a_reply_larger_than_the_read_buffer_arrives_whole(sock: Path) -> None:
             assert [i["metadata"]["name"] for i in result["items"]] == [i["metadata"]["name"] for i in items]
 
     run(scenario())
+
+
+def test_open_watches_never_starve_ordinary_requests(sock: Path) -> None:
+    # A controller process holds a watch per informer for hours; the connection limit is for its
+    # requests, so five open watches with a limit of three must leave requests free to go.
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, _: int) -> None:
+        while request := await read_request(reader):
+            if b"watch" in request:
+                writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\na\nb\r\n")
+                await writer.drain()
+                await asyncio.sleep(30)  # the watch stays open
+                return
+            writer.write(OK)
+
+    async def scenario() -> None:
+        async with serving(handler, sock) as (_server, url):
+            async with Client(ClientConfig(server=url), max_connections=3) as client:
+                started = asyncio.Event()
+                opened = 0
+
+                async def watch() -> None:
+                    nonlocal opened
+                    async for _ in client.stream_lines("/w", {"watch": "true"}, 60):
+                        opened += 1
+                        if opened == 5:
+                            started.set()
+                        await asyncio.sleep(60)
+
+                watches = [asyncio.create_task(watch()) for _ in range(5)]
+                await asyncio.wait_for(started.wait(), 5)
+                replies = await asyncio.wait_for(asyncio.gather(*(client.request("GET", f"/{i}") for i in range(6))), 5)
+                assert replies == [{"ok": True}] * 6
+                for task in watches:
+                    task.cancel()
+                await asyncio.gather(*watches, return_exceptions=True)
+
+    run(scenario())

@@ -205,6 +205,10 @@ class ConnectionPool:
         self._idle_timeout = idle_timeout
         self._idle: list[Connection] = []  # most recently used last
         self._all: set[Connection] = set()  # idle and in use
+        # Connections carrying a stream (a watch) for as long as it lasts: they do not count
+        # against the limit, or a process with many informers would have no connection left
+        # for its ordinary requests (client-go's HTTP/2 multiplexes watches for the same reason).
+        self._streaming: set[Connection] = set()
         self._waiters: deque[asyncio.Future[None]] = deque()
         self._closed = False
 
@@ -212,8 +216,16 @@ class ConnectionPool:
     def open_connections(self) -> int:
         return len(self._all)
 
-    async def acquire(self) -> Connection:
-        """An idle connection, else a new one, else wait until one is released."""
+    async def acquire(self, stream: bool = False) -> Connection:
+        """An idle connection, else a new one, else wait until one is released. A stream never
+        waits: it takes an idle connection or opens its own beyond the limit."""
+        if stream:
+            conn = await self._acquire(unlimited=True)
+            self._streaming.add(conn)
+            return conn
+        return await self._acquire(unlimited=False)
+
+    async def _acquire(self, unlimited: bool) -> Connection:
         while True:
             if self._closed:
                 raise ConnectionResetError("client closed")
@@ -223,7 +235,7 @@ class ConnectionPool:
                 if not conn.closed and now - conn.idle_since < self._idle_timeout:
                     return conn
                 self._drop(conn)
-            if len(self._all) < self._limit:
+            if unlimited or len(self._all) - len(self._streaming) < self._limit:
                 return await self._new()
             waiter = asyncio.get_running_loop().create_future()
             self._waiters.append(waiter)
@@ -253,6 +265,7 @@ class ConnectionPool:
 
     def release(self, conn: Connection) -> None:
         """Give the connection back after its exchange; one that cannot carry another is closed."""
+        self._streaming.discard(conn)
         if conn.reusable and not self._closed:
             now = asyncio.get_running_loop().time()
             conn.idle_since = now
@@ -266,6 +279,7 @@ class ConnectionPool:
         self._wake_one()
 
     def _drop(self, conn: Connection) -> None:
+        self._streaming.discard(conn)
         conn.on_lost = None
         if conn.parser.complete:
             conn.close()

@@ -181,7 +181,7 @@ class HTTPTransport:
         pool = self._ensure_pool()
         for retry in (False, True):
             try:
-                conn = await pool.acquire()
+                conn = await pool.acquire(stream=True)
             except OSError as err:
                 raise _no_reply("GET", url, err) from err
             stale = conn.used > 0
