@@ -403,9 +403,9 @@ class _Encoder:
 
     def field(self, number: int, value: Any, kind: str, ref: str | None) -> bytes:
         if kind in ("int32", "int64", "bool"):
-            return _tag(number, _VARINT) + _encode_varint(int(value))
+            return encode_tag(number, _VARINT) + encode_varint(int(value))
         if kind == "double":
-            return _tag(number, _FIXED64) + struct.pack("<d", value)
+            return encode_tag(number, _FIXED64) + struct.pack("<d", value)
         if kind == "message" and ref is not None:
             message = self.schema.message(ref)
             if message is None:
@@ -424,13 +424,13 @@ def _encode_special(value: Any, kind: str) -> bytes:
     if kind in ("time", "microtime"):
         return _encode_time(value)
     if kind == "duration":
-        return _tag(1, _VARINT) + _encode_varint(parse_go_duration(value))
+        return encode_tag(1, _VARINT) + encode_varint(parse_go_duration(value))
     if kind == "quantity":
         return _length(1, str(value).encode())
     if kind == "intstr":  # gogo writes all three fields of the struct
         is_str = isinstance(value, str)
-        return (_tag(1, _VARINT) + _encode_varint(int(is_str)) + _tag(2, _VARINT)
-                + _encode_varint(0 if is_str else value) + _length(3, value.encode() if is_str else b""))
+        return (encode_tag(1, _VARINT) + encode_varint(int(is_str)) + encode_tag(2, _VARINT)
+                + encode_varint(0 if is_str else value) + _length(3, value.encode() if is_str else b""))
     if kind in ("rawextension", "fieldsv1"):
         return _length(1, orjson.dumps(value))
     if kind == "stringlist":
@@ -450,7 +450,7 @@ def _encode_time(value: str) -> bytes:
     seconds = (t - _EPOCH) // timedelta(seconds=1)
     nanos = int((m[2] or ".0")[1:].ljust(9, "0")[:9])
     # gogo writes both Timestamp fields, zero nanos included
-    return _tag(1, _VARINT) + _encode_varint(seconds) + _tag(2, _VARINT) + _encode_varint(nanos)
+    return encode_tag(1, _VARINT) + encode_varint(seconds) + encode_tag(2, _VARINT) + encode_varint(nanos)
 
 
 _GO_DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
@@ -475,15 +475,16 @@ def parse_go_duration(text: str) -> int:
     return sign * total
 
 
-def _tag(number: int, wire_type: int) -> bytes:
-    return _encode_varint(number << 3 | wire_type)
+def encode_tag(number: int, wire_type: int) -> bytes:
+    return encode_varint(number << 3 | wire_type)
 
 
 def _length(number: int, payload: bytes) -> bytes:
-    return _tag(number, _LENGTH) + _encode_varint(len(payload)) + payload
+    return encode_tag(number, _LENGTH) + encode_varint(len(payload)) + payload
 
 
-def _encode_varint(value: int) -> bytes:
+def encode_varint(value: int) -> bytes:
+    """Protobuf base-128 varint (also used by the OpenAPI v2 protobuf encoder)."""
     value &= (1 << 64) - 1   # negative numbers take ten bytes, as two's complement
     out = bytearray()
     while value > 0x7F:

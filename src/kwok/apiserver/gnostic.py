@@ -13,6 +13,9 @@ import struct
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from kwok.api.protobuf import encode_tag as _tag
+from kwok.api.protobuf import encode_varint as _varint
+
 Obj = dict[str, Any]
 _VARINT, _FIXED64, _LENGTH = 0, 1, 2
 MEDIA_TYPE = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"
@@ -33,20 +36,6 @@ def encode_document(doc: Obj) -> bytes:
 
 
 # --- wire format ---------------------------------------------------------------------------------
-def _varint(value: int) -> bytes:
-    value &= (1 << 64) - 1
-    out = bytearray()
-    while value > 0x7F:
-        out.append(value & 0x7F | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
-
-
-def _tag(number: int, wire_type: int) -> bytes:
-    return _varint(number << 3 | wire_type)
-
-
 def _message(*parts: bytes) -> bytes:
     return b"".join(parts)
 

@@ -190,23 +190,8 @@ def _compile_path(text: str) -> Step | None:
     text = text.strip()
     if text == ".":
         return lambda value: (value,)
-    accessors: list[tuple[str, str | None]] = []
-    pos = 0
-    while pos < len(text):
-        match = _PATH_PART.match(text, pos)
-        if match is None:
-            return None
-        ident, string = match.group(1), match.group(2)
-        if ident is not None:
-            accessors.append(("key", ident))
-        elif string is not None:
-            accessors.append(("key", json.loads(string)))
-        else:
-            accessors.append(("iter", None))
-        pos = match.end()
-    if not accessors:
-        return None
-    return _path_step(accessors)
+    accessors = _accessors(text)
+    return _path_step(accessors) if accessors else None
 
 
 def _path_step(accessors: list[tuple[str, str | None]]) -> Step:

@@ -24,24 +24,7 @@ from typing import Any
 from celpy import celtypes
 
 from kwok.api.quantity import Quantity, QuantityError
-
-
-class CELQuantity:
-    """A resource.Quantity value inside CEL (compared and combined only through its methods)."""
-
-    __slots__ = ("quantity",)
-
-    def __init__(self, quantity: Quantity) -> None:
-        self.quantity = quantity
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, CELQuantity) and self.quantity == other.quantity
-
-    def __hash__(self) -> int:
-        return hash(self.quantity)
-
-    def __str__(self) -> str:
-        return str(self.quantity)
+from kwok.engine.celquantity import CELQuantity
 
 
 def _quantity(text: Any) -> CELQuantity:
