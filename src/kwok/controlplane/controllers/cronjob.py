@@ -71,7 +71,10 @@ class CronJobController(Controller):
         status["active"] = [self._ref(j) for j in jobs if not _finished(j)] or None
         await self._cleanup(cj, jobs)
         if {k: v for k, v in status.items() if v is not None} != (cj.get("status") or {}):
-            patch = {"status": {**{k: None for k in (cj.get("status") or {})}, **status}}
+            # against the version read, as kube-controller-manager's UpdateStatus: a status computed
+            # from a stale cache (a job another writer just made) must not clear `active`
+            patch = {"metadata": {"resourceVersion": cj["metadata"].get("resourceVersion")},
+                     "status": {**{k: None for k in (cj.get("status") or {})}, **status}}
             await self.api.patch(cj["metadata"]["name"], patch, namespace=cj["metadata"].get("namespace"),
                                  subresource="status")
         upcoming = schedule.next_after(now)
