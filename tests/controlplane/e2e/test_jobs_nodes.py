@@ -123,7 +123,7 @@ def test_cronjob_creates_jobs_each_minute_and_reports_bad_schedule(control_plane
 
 
 async def _cronjob_ahead(url: str, ns: str, minutes_ahead: int) -> list[dict]:
-    from kwok.client import Client, ClientConfig
+    from kwok.client import ApiError, Client, ClientConfig
     from kwok.controlplane.controllers.base import ControllerContext
     from kwok.controlplane.controllers.cronjob import CronJobController
     from kwok.controlplane.events import EventRecorder
@@ -136,7 +136,14 @@ async def _cronjob_ahead(url: str, ns: str, minutes_ahead: int) -> list[dict]:
         try:
             for informer in ctx.informers.values():
                 await informer.wait_synced()
-            await controller.sync(f"{ns}/tick")
+            for _ in range(5):   # as the controller's worker does: a conflict is retried
+                try:
+                    await controller.sync(f"{ns}/tick")
+                    break
+                except ApiError as err:
+                    if not err.is_conflict:
+                        raise
+                    await asyncio.sleep(0.2)
             return (await client.resource("batch/v1", "jobs").list(ns)).get("items") or []
         finally:
             for task in tasks:

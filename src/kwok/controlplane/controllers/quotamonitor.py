@@ -18,7 +18,7 @@ WATCH_TIMEOUT = 300
 
 
 class QuotaMonitor:
-    def __init__(self, client: Client, on_delete: Callable[[str], None]) -> None:
+    def __init__(self, client: Client, on_delete: Callable[[str | None], None]) -> None:
         self.client = client
         self.on_delete = on_delete
         self._tasks: dict[tuple[str, str], asyncio.Task[None]] = {}
@@ -40,6 +40,9 @@ class QuotaMonitor:
             try:
                 listed = await resource.list(limit=1)
                 version = (listed.get("metadata") or {}).get("resourceVersion")
+                # a deletion before this point (since a quota first counted the resource, or
+                # while a broken watch was down) is never seen as an event: recount everywhere
+                self.on_delete(None)
                 async for kind, obj in resource.watch(resource_version=version, timeout_seconds=WATCH_TIMEOUT):
                     if kind == "DELETED":
                         self.on_delete((obj.get("metadata") or {}).get("namespace") or "")

@@ -127,10 +127,10 @@ class ResourceQuotaController(Controller):
         self._versions: dict[str, str | None] = {"": "v1"}
         self.monitors = QuotaMonitor(self.client, self._replenish)
 
-    def _replenish(self, namespace: str) -> None:
-        """An object counted by quotas went away: recount the namespace's quotas."""
+    def _replenish(self, namespace: str | None) -> None:
+        """An object counted by quotas went away: recount the namespace's quotas (None: all)."""
         for key, quota in self.quotas.store.items():
-            if quota["metadata"].get("namespace") == namespace:
+            if namespace is None or quota["metadata"].get("namespace") == namespace:
                 self.queue.add(key)
 
     async def run(self) -> None:
