@@ -177,6 +177,41 @@ def test_sqlite_groups_commits_and_reloads(tmp_path: Path) -> None:
     assert entry is not None and entry.fields == {"metadata.name": "o5"}
 
 
+def test_sqlite_reload_after_deletes_recreates_and_sweeps(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Deletions are tombstones swept later: a deleted object stays deleted across a restart, one
+    deleted and created again in the same group comes back, and the revision of a deletion that
+    was the last write is not reused after the restart."""
+    import kwok.apiserver.storage.sqlite as sqlite_backend
+
+    monkeypatch.setattr(sqlite_backend, "_SWEEP_AFTER", 3)
+    monkeypatch.setattr(sqlite_backend, "_ROWS_PER_STATEMENT", 7)   # groups span several statements
+    path = tmp_path / "db.sqlite"
+
+    async def scenario() -> None:
+        store = Store(SqliteBackend(path))
+        store.load(lambda resource: lambda obj: {})
+        await asyncio.gather(*(store.create(R, cm(f"o{i}"), {}) for i in range(40)))
+        await asyncio.gather(*(store.delete(R, "default", f"o{i}", None) for i in range(10)))
+        # delete and create again, concurrently, so both can land in one group
+        await asyncio.gather(store.delete(R, "default", "o10", None), store.create(R, cm("o10-new"), {}))
+        await store.delete(R, "default", "o11", None)
+        await store.create(R, cm("o11", again="yes"), {})
+        await store.delete(R, "default", "o39", None)     # the last write is a deletion
+        await store.close()
+
+    run(scenario())
+    store = Store(SqliteBackend(path))
+    assert store.load(lambda resource: lambda obj: {}) == 40 - 10 - 1 + 1 - 1
+    assert store.rv == 40 + 10 + 2 + 2 + 1
+    assert store.get(R, "default", "o3") is None and store.get(R, "default", "o39") is None
+    again = store.get(R, "default", "o11")
+    assert again is not None and b'"again":"yes"' in again.data
+    import sqlite3
+    db = sqlite3.connect(path)
+    left = db.execute("SELECT count(*) FROM objects WHERE data = X'' AND key != ''").fetchone()[0]
+    assert left == 0     # loading swept what the writer had not
+
+
 class Broken(Recorder):
     def deliver(self, event: Event) -> None:
         raise RuntimeError("cannot render")

@@ -45,7 +45,9 @@ def apiserver(bind_address: str, port: int | None, secure_port: int | None, unix
               watch_cache_window: int, ready_file: str | None, verbosity: int) -> None:
     """Run the Kubernetes-compatible API server."""
     from kwok.apiserver.server import Options, run
+    from kwok.cli.gctune import tune
 
+    tune()
     _wait_for_files(os.environ.pop(START_AFTER_FILES, ""))
 
     logging.basicConfig(stream=sys.stderr, level=logging.INFO,

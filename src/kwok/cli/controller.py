@@ -83,6 +83,7 @@ def _setup_logging(verbosity: str) -> None:
 
 def run_controller(configs: tuple[str, ...], kubeconfig: str, master: str, flags: dict[str, Any],
                    explicit: set[str]) -> None:
+    from kwok.cli.gctune import tune
     from kwok.kubelet.options import OptionsError
     from kwok.kubelet.run import Settings, run
 
@@ -94,6 +95,7 @@ def run_controller(configs: tuple[str, ...], kubeconfig: str, master: str, flags
     except OptionsError as err:
         raise click.ClickException(str(err)) from None
     objects = [d for d in docs if d.get("kind") not in ("Stage", "KwokConfiguration", "KwokctlConfiguration")]
+    tune()
     run(Settings(options=options, stages=stages, kubeconfig=_kubeconfig(kubeconfig), master=master,
                  identity=f"{socket.gethostname()}_{uuid.uuid4()}", objects=objects))
 

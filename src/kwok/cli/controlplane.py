@@ -133,8 +133,10 @@ def _manager_factory(kw: dict[str, Any]) -> Callable[[Any, Any], Any]:
 
 
 def _run(opts: Any, factories: dict[str, Callable[[Any, Any], Any]]) -> None:
+    from kwok.cli.gctune import tune
     from kwok.controlplane.app import run
 
+    tune()
     sys.exit(run(opts, factories))
 
 
