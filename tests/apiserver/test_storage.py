@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from kwok.apiserver.storage import Event, Expired, PreconditionFailed, Store
+from kwok.apiserver.storage.base import Done
 from kwok.apiserver.storage.sqlite import SqliteBackend
 
 R = "/configmaps"
@@ -131,12 +132,17 @@ class SlowBackend:
 
     def __init__(self) -> None:
         self.release = asyncio.Event()
+        self.tasks: set[asyncio.Future[None]] = set()
 
     def load(self) -> tuple[int, list[tuple[str, int, bytes]]]:
         return 0, []
 
-    async def commit(self, rv: int, puts: list[tuple[str, int, bytes]], deletes: list[str]) -> None:
-        await self.release.wait()
+    def submit(self, rv: int, puts: list[tuple[str, int, bytes]], deletes: list[str], done: Done) -> None:
+        async def later() -> None:
+            await self.release.wait()
+            done(None)
+
+        self.tasks.add(asyncio.ensure_future(later()))
 
     async def close(self) -> None:
         return None
@@ -217,6 +223,23 @@ class Broken(Recorder):
         raise RuntimeError("cannot render")
 
 
+def test_a_write_whose_client_went_away_is_still_announced() -> None:
+    async def scenario() -> None:
+        backend = SlowBackend()
+        store = Store(backend)
+        recorder = Recorder()
+        store.watch(R, 0, recorder)
+        pending = asyncio.create_task(store.create(R, cm("a"), {}))
+        await asyncio.sleep(0.01)
+        pending.cancel()            # the handler's task is cancelled when its client disconnects
+        await asyncio.sleep(0)
+        backend.release.set()
+        await asyncio.sleep(0.01)
+        assert [e.type for e in recorder.events] == ["ADDED"] and store.published_rv == store.rv
+
+    run(scenario())
+
+
 def test_a_failing_watcher_is_dropped_without_failing_the_write() -> None:
     async def scenario() -> None:
         store = Store()
@@ -232,8 +255,8 @@ def test_a_failing_watcher_is_dropped_without_failing_the_write() -> None:
 
 
 class FailingBackend(SlowBackend):
-    async def commit(self, rv: int, puts: list[tuple[str, int, bytes]], deletes: list[str]) -> None:
-        raise OSError("disk full")
+    def submit(self, rv: int, puts: list[tuple[str, int, bytes]], deletes: list[str], done: Done) -> None:
+        done(OSError("disk full"))
 
 
 def test_a_write_that_cannot_be_made_durable_is_undone() -> None:

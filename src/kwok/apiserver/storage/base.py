@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+Done = Callable[[BaseException | None], None]   # told on the event loop: durable (None) or why not
 
 
 @dataclass(slots=True)
@@ -62,8 +65,9 @@ class Backend(Protocol):
         """(last rv, [(key, rv, data)]) as persisted."""
         ...
 
-    async def commit(self, rv: int, puts: list[tuple[str, int, bytes]], deletes: list[str]) -> None:
-        """Persist one write; returns once it is durable."""
+    def submit(self, rv: int, puts: list[tuple[str, int, bytes]], deletes: list[str], done: Done) -> None:
+        """Persist one write; `done` is called on the event loop once it is durable (or failed),
+        possibly before submit returns."""
         ...
 
     async def close(self) -> None: ...
@@ -75,8 +79,8 @@ class NullBackend:
     def load(self) -> tuple[int, list[tuple[str, int, bytes]]]:
         return 0, []
 
-    async def commit(self, rv: int, puts: list[tuple[str, int, bytes]], deletes: list[str]) -> None:
-        return None
+    def submit(self, rv: int, puts: list[tuple[str, int, bytes]], deletes: list[str], done: Done) -> None:
+        done(None)
 
     async def close(self) -> None:
         return None

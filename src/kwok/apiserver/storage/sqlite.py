@@ -19,18 +19,23 @@ Tombstones are swept now and then, and when the store is loaded.
 from __future__ import annotations
 
 import asyncio
+import logging
 import queue
 import sqlite3
 import sys
 import threading
 from pathlib import Path
 
+from kwok.apiserver.storage.base import Done
+
+log = logging.getLogger("kwok.apiserver.storage")
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS objects (key TEXT PRIMARY KEY, rv INTEGER NOT NULL, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS tombstones ON objects (key) WHERE data = X'';
 """
-_Write = tuple[int, list[tuple[str, int, bytes]], list[str], asyncio.Future[None]]
+_Write = tuple[int, list[tuple[str, int, bytes]], list[str], Done]
 _MAX_GROUP = 1000
 _ROWS_PER_STATEMENT = 2000     # 3 parameters a row, under SQLite's 32,766
 _REVISION_KEY = ""             # the row holding the last revision written (never an object's key)
@@ -67,13 +72,10 @@ class SqliteBackend:
         last = max([row[0] if row else 0] + [r[1] for r in rows])
         return last, [(k, rv, bytes(d)) for k, rv, d in rows if d]
 
-    async def commit(self, rv: int, puts: list[tuple[str, int, bytes]], deletes: list[str]) -> None:
+    def submit(self, rv: int, puts: list[tuple[str, int, bytes]], deletes: list[str], done: Done) -> None:
         if self._thread is None:
             self._start()
-        assert self._loop is not None
-        future: asyncio.Future[None] = self._loop.create_future()
-        self._queue.put((rv, puts, deletes, future))
-        await future
+        self._queue.put((rv, puts, deletes, done))
 
     def _start(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -155,11 +157,9 @@ def _sweep(db: sqlite3.Connection) -> None:
     db.execute("DELETE FROM objects WHERE data = X'' AND key != ?", (_REVISION_KEY,))
 
 
-def _resolve(futures: list[asyncio.Future[None]], error: BaseException | None) -> None:
-    for future in futures:
-        if future.done():
-            continue
-        if error is None:
-            future.set_result(None)
-        else:
-            future.set_exception(error)
+def _resolve(callbacks: list[Done], error: BaseException | None) -> None:
+    for done in callbacks:
+        try:
+            done(error)
+        except Exception:  # noqa: BLE001 - one write's follow-up must not keep the others waiting
+            log.exception("completing a durable write failed")
