@@ -239,6 +239,13 @@ class Flow:
     async def delete(self, served: Served, namespace: str, name: str, options: Obj,
                      ctx: RequestContext) -> tuple[Obj, bool]:
         """Delete or mark for deletion; returns (object, removed now)."""
+        obj, removed, _data = await self.delete_encoded(served, namespace, name, options, ctx)
+        return obj, removed
+
+    async def delete_encoded(self, served: Served, namespace: str, name: str, options: Obj,
+                             ctx: RequestContext) -> tuple[Obj, bool, bytes]:
+        """delete(), with the object's JSON as the reply sends it: the last stored state when it was
+        removed now (as the real server answers from etcd's previous value), else the kept one."""
         info = served.info
         entry = self.entry(served, namespace, name)
         obj: Obj = orjson.loads(entry.data)
@@ -248,8 +255,10 @@ class Flow:
         decision = served.strategy.delete_decision(obj, options)
         try:
             if decision.remove_now and not decision.add_finalizers and served.strategy.finalized(obj):
-                await self.store.delete(served.key, namespace, name, entry.rv, dry_run=ctx.dry_run)
-                return obj, True
+                # the DELETED event carries this state with the deletion's revision; the reply the last one
+                await self.store.delete(served.key, namespace, name, entry.rv, dry_run=ctx.dry_run, final=obj)
+                meta["resourceVersion"] = str(entry.rv)
+                return obj, True, entry.data
             return await self._mark_deleted(served, obj, entry, decision, options, ctx)
         except (KeyError, PreconditionFailed):
             raise errors.conflict(info.plural, name, info.group) from None
@@ -265,9 +274,8 @@ class Flow:
             raise errors.conflict_message(info.plural, name, why, info.group)
 
     async def _mark_deleted(self, served: Served, obj: Obj, entry: Entry, decision: DeleteDecision,
-                            options: Obj, ctx: RequestContext) -> tuple[Obj, bool]:
-        """Keep the object marked for deletion (deletionTimestamp, finalizers); (object, removed now)."""
-        before = orjson.loads(entry.data)    # obj as stored: a decoded copy costs less than a deep copy
+                            options: Obj, ctx: RequestContext) -> tuple[Obj, bool, bytes]:
+        """Keep the object marked for deletion (deletionTimestamp, finalizers); (object, removed now, JSON)."""
         meta = obj["metadata"]
         finalizers = list(meta.get("finalizers") or [])
         finalizers += [f for f in decision.add_finalizers if f not in finalizers]
@@ -277,18 +285,20 @@ class Flow:
         current = meta.get("deletionGracePeriodSeconds")
         if not meta.get("deletionTimestamp") or (current is not None and grace < current):
             # a second DELETE may shorten the grace period, never lengthen it
-            when = dt.datetime.strptime(ctx.now, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
+            when = dt.datetime.fromisoformat(ctx.now)
             meta["deletionTimestamp"] = rfc3339(when + dt.timedelta(seconds=grace))
             meta["deletionGracePeriodSeconds"] = grace
         served.strategy.prepare_for_delete(obj, options)
-        if obj == before:
-            return obj, False
+        # obj was decoded from these bytes: it encodes to them again unless something changed
+        if orjson.dumps(obj) == entry.data:
+            return obj, False, entry.data
         if not grace and served.strategy.finalized(obj):
             await self.store.delete(served.key, entry.namespace, entry.name, entry.rv, dry_run=ctx.dry_run,
                                     final=obj)
-            return obj, True
-        await self.store.update(served.key, obj, served.strategy.field_values(obj), entry.rv, dry_run=ctx.dry_run)
-        return obj, False
+            return obj, True, orjson.dumps(obj)
+        stored = await self.store.update(served.key, obj, served.strategy.field_values(obj), entry.rv,
+                                         dry_run=ctx.dry_run)
+        return obj, False, stored.data
 
     def _record_manager(self, served: Served, old: Obj | None, obj: Obj, ctx: RequestContext,
                         subresource: str) -> Obj:

@@ -263,14 +263,15 @@ class ResourceHandlers:
         options = await _delete_options(request)
         if options.get("dryRun"):
             ctx.dry_run = True
-        obj, removed = await self.flow.delete(served, target.namespace or "", target.name, options, ctx)
+        obj, removed, data = await self.flow.delete_encoded(served, target.namespace or "", target.name, options,
+                                                            ctx)
         if removed and not served.strategy.returns_deleted_object:
             info = served.info
             details = {"name": target.name, "group": info.group, "kind": info.plural,
                        "uid": obj["metadata"].get("uid", "")}
             body = errors.status_success({k: v for k, v in details.items() if v})
             return json_response(orjson.dumps(body))
-        return json_response(orjson.dumps(obj))
+        return json_response(data)
 
     async def _delete_collection(self, request: web.Request, served: Served, target: Target,
                                  ctx: RequestContext) -> web.StreamResponse:
