@@ -85,6 +85,9 @@ class Flow:
         self.store = store
         self.catalog = catalog
         self.admission = admission or []
+        # plugins by phase: most take part in one only, and an await of a no-op is not free
+        self._mutating = [p for p in self.admission if type(p).admit is not AdmissionPlugin.admit]
+        self._validating = [p for p in self.admission if type(p).validate is not AdmissionPlugin.validate]
         self.lookup = StoreLookup(self)
 
     # ------------------------------------------------------------------ reads
@@ -319,10 +322,10 @@ class Flow:
                                name=(source.get("metadata") or {}).get("name", ""), obj=obj, old=old,
                                subresource=subresource, options=options or {}, ctx=ctx)
         try:
-            for plugin in self.admission:
+            for plugin in self._mutating:
                 if plugin.handles(req):
                     await plugin.admit(req, self.lookup)
-            for plugin in self.admission:
+            for plugin in self._validating:
                 if plugin.handles(req):
                     await plugin.validate(req, self.lookup)
         except RequestRejected as rejected:
