@@ -181,6 +181,24 @@ def test_resource_quota_counts_and_records_usage() -> None:
     assert "exceeded quota: q, requested: pods=1, used: pods=2, limited: pods=2" in err.message
 
 
+def test_resource_quota_charges_sidecars_as_the_scheduler_does() -> None:
+    # a sidecar runs beside the init container after it: 200m + 900m, not max(100m, 200m, 900m)
+    req = new_pod({"name": "app", "image": "x", "resources": {"requests": {"cpu": "100m"}}},
+                  initContainers=[{"name": "proxy", "image": "x", "restartPolicy": "Always",
+                                   "resources": {"requests": {"cpu": "200m"}}},
+                                  {"name": "migrate", "image": "x", "resources": {"requests": {"cpu": "900m"}}}])
+    err = refusal(ResourceQuota(), req, MemoryLookup(quota(**{"requests.cpu": "1"})))
+    assert err.message == 'pods "p" is forbidden: exceeded quota: q, requested: requests.cpu=1100m, used: ' \
+                          "requests.cpu=0, limited: requests.cpu=1"
+
+
+def test_resource_quota_object_count_includes_finished_pods() -> None:
+    finished = running_pod("b", "1")
+    finished[2]["status"]["phase"] = "Succeeded"
+    err = refusal(ResourceQuota(), new_pod(), MemoryLookup(quota(**{"count/pods": "1"}), finished))
+    assert "exceeded quota: q, requested: count/pods=1, used: count/pods=1, limited: count/pods=1" in err.message
+
+
 def test_resource_quota_requires_stated_limits() -> None:
     err = refusal(ResourceQuota(), new_pod(), MemoryLookup(quota(**{"limits.memory": "1Gi"})))
     assert err.message == 'pods "p" is forbidden: failed quota: q: must specify limits.memory for: c'

@@ -104,7 +104,7 @@ def test_quota_usage_of_pods_skips_finished_ones() -> None:
         pod["spec"]["containers"][0]["resources"] = {"requests": {"cpu": "250m", "memory": "64Mi"},
                                                      "limits": {"cpu": "1", "memory": "128Mi"}}
     assert resourcequota.pod_usage("pods", pods) == "2"
-    assert resourcequota.pod_usage("count/pods", pods) == "2"
+    assert resourcequota.pod_usage("count/pods", pods) == "4"  # the object count includes finished pods
     assert resourcequota.pod_usage("requests.cpu", pods) == "500m"
     assert resourcequota.pod_usage("cpu", pods) == "500m"
     assert resourcequota.pod_usage("limits.cpu", pods) == "2"

@@ -8,6 +8,16 @@ that `kubectl describe quota` shows it without a quota controller.
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import datetime
+
+from kwok.api.podresources import (
+    QUANTITY,
+    Units,
+    is_pod_quota_resource,
+    pod_quota_usage,
+    quota_constraint_error,
+)
 from kwok.api.quantity import Quantity, QuantityError
 from kwok.apiserver.admission.common import refuse
 from kwok.apiserver.defaults import qos_class
@@ -18,8 +28,6 @@ ONE = Quantity("1")
 ZERO = Quantity("0")
 _COUNTED = {"pods", "services", "configmaps", "secrets", "persistentvolumeclaims", "replicationcontrollers",
             "resourcequotas"}
-_COMPUTE = ("cpu", "memory", "ephemeral-storage")
-_TERMINAL = ("Succeeded", "Failed")
 
 
 def _q(value: object) -> Quantity:
@@ -34,31 +42,17 @@ def _add(into: Usage, other: Usage) -> None:
         into[k] = into.get(k, ZERO) + v
 
 
-def _container_sum(spec: Obj, key: str) -> Usage:
-    """Sum of the app containers, raised to any single init container's value (pod effective request)."""
-    total: Usage = {}
-    for c in spec.get("containers") or []:
-        _add(total, {n: _q(v) for n, v in ((c.get("resources") or {}).get(key) or {}).items()})
-    for c in spec.get("initContainers") or []:
-        for n, v in ((c.get("resources") or {}).get(key) or {}).items():
-            total[n] = max(total.get(n, ZERO), _q(v))
-    for n, v in (spec.get("overhead") or {}).items():
-        total[n] = total.get(n, ZERO) + _q(v)
-    return total
+# Quantities this plugin cannot parse count as zero: the pod is refused by validation anyway.
+_UNITS: Units[Quantity] = replace(QUANTITY, parse=_q)
 
 
-def pod_usage(pod: Obj) -> Usage:
-    spec = pod.get("spec") or {}
-    if (pod.get("status") or {}).get("phase") in _TERMINAL:
-        return {}
-    usage: Usage = {"pods": ONE, "count/pods": ONE}
-    for name, value in _container_sum(spec, "requests").items():
-        usage[f"requests.{name}"] = value
-        if name in _COMPUTE:
-            usage[name] = value
-    for name, value in _container_sum(spec, "limits").items():
-        usage[f"limits.{name}"] = value
-    return usage
+def _time(text: str) -> datetime | None:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
+
+
+def pod_usage(pod: Obj, now: datetime | None = None) -> Usage:
+    """What one pod charges (PodUsageFunc): `count/pods` always, compute while it runs."""
+    return pod_quota_usage(pod, now, _UNITS)
 
 
 def service_usage(svc: Obj) -> Usage:
@@ -84,9 +78,9 @@ def claim_usage(pvc: Obj) -> Usage:
     return usage
 
 
-def usage_of(group: str, plural: str, obj: Obj) -> Usage:
+def usage_of(group: str, plural: str, obj: Obj, now: datetime | None = None) -> Usage:
     if group == "" and plural == "pods":
-        return pod_usage(obj)
+        return pod_usage(obj, now)
     if group == "" and plural == "services":
         return service_usage(obj)
     if group == "" and plural == "persistentvolumeclaims":
@@ -130,17 +124,7 @@ def pretty(usage: Usage) -> str:
 
 def missing_constraints(hard: Obj, pod: Obj) -> str:
     """Compute resources the quota limits that some container does not state (`must specify ...`)."""
-    spec = pod.get("spec") or {}
-    parts = []
-    for resource in sorted(hard):
-        key, _, name = resource.partition(".")
-        if key not in ("requests", "limits") or name not in ("cpu", "memory"):
-            continue
-        missing = [c.get("name", "") for c in spec.get("containers") or []
-                   if name not in ((c.get("resources") or {}).get(key) or {})]
-        if missing:
-            parts.append(f"{resource} for: {','.join(missing)}")
-    return "must specify " + "; ".join(parts) if parts else ""
+    return quota_constraint_error(pod, hard)
 
 
 def counted_kind(resource: str) -> tuple[str, str] | None:
@@ -154,12 +138,12 @@ def counted_kind(resource: str) -> tuple[str, str] | None:
         return "", "persistentvolumeclaims"
     if resource.startswith("services."):
         return "", "services"
-    if resource in _COMPUTE or resource.startswith(("requests.", "limits.")):
+    if is_pod_quota_resource(resource):
         return "", "pods"
     return None
 
 
-async def measure(quota: Obj, lookup: Lookup, namespace: str | None) -> Usage:
+async def measure(quota: Obj, lookup: Lookup, namespace: str | None, now: datetime | None = None) -> Usage:
     """Usage of every resource a quota limits, counted from the namespace's objects (what the quota
     controller records in status.used)."""
     hard = (quota.get("spec") or {}).get("hard") or {}
@@ -169,7 +153,7 @@ async def measure(quota: Obj, lookup: Lookup, namespace: str | None) -> Usage:
         for obj in await lookup.list(group, plural, namespace):
             if plural == "pods" and group == "" and not _matches_scopes(quota, obj):
                 continue
-            _add(used, {k: v for k, v in usage_of(group, plural, obj).items() if k in hard})
+            _add(used, {k: v for k, v in usage_of(group, plural, obj, now).items() if k in hard})
     return used
 
 
@@ -180,7 +164,7 @@ class ResourceQuota(AdmissionPlugin):
         """A new quota starts with its status filled in, as the quota controller would at once."""
         if req.info.group != "" or req.info.plural != "resourcequotas" or req.obj is None:
             return
-        used = await measure(req.obj, lookup, req.namespace)
+        used = await measure(req.obj, lookup, req.namespace, _time(req.ctx.now))
         if "resourcequotas" in used or "count/resourcequotas" in used:
             _add(used, {k: ONE for k in ("resourcequotas", "count/resourcequotas") if k in used})   # itself
         hard = (req.obj.get("spec") or {}).get("hard") or {}
@@ -221,10 +205,11 @@ class ResourceQuota(AdmissionPlugin):
     async def _used(self, req: AdmissionRequest, lookup: Lookup, quota: Obj, hard: Obj) -> Usage:
         used: Usage = {}
         group, plural = req.info.group, req.info.plural
+        now = _time(req.ctx.now)
         for obj in await lookup.list(group, plural, req.namespace):
             if plural == "pods" and group == "" and not _matches_scopes(quota, obj):
                 continue
-            _add(used, {k: v for k, v in usage_of(group, plural, obj).items() if k in hard})
+            _add(used, {k: v for k, v in usage_of(group, plural, obj, now).items() if k in hard})
         # Resources of other kinds keep the usage the quota last recorded.
         recorded = (quota.get("status") or {}).get("used") or {}
         for k, v in recorded.items():

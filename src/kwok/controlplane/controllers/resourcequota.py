@@ -1,107 +1,47 @@
 """ResourceQuota controller: `status.hard` mirrors `spec.hard`, `status.used` counts what the
-namespace holds: pods and what they request and limit (init containers and sidecars counted as
-the scheduler counts them), and objects of any resource (`count/<resource>.<group>`).
+namespace holds: pods and what they request and limit (`kwok.api.podresources`, the totals the
+scheduler and quota admission use too), and objects of any resource (`count/<resource>.<group>`).
 
 Admission charges creations; this controller sees deletions, through the pods informer and a
 watch of each other counted resource (the quota monitor's replenishment)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
+from kwok.api.podresources import is_pod_quota_resource, pod_quota_usage
 from kwok.api.quantity import Quantity
 from kwok.client import ApiError
 from kwok.controlplane.controllers.base import Controller
-from kwok.controlplane.controllers.pods import is_terminal
 from kwok.controlplane.controllers.quotamonitor import QuotaMonitor
 from kwok.controlplane.mergediff import merge_diff, replace_patch
 
 # object counts that predate `count/<resource>` and the core objects they count
 LEGACY_COUNTS = ("services", "configmaps", "secrets", "persistentvolumeclaims", "replicationcontrollers",
                  "resourcequotas")
-_COMPUTE = ("cpu", "memory", "ephemeral-storage")
-_POD_LEVEL = ("cpu", "memory")
 _ZERO = Quantity("0")
-Usage = dict[str, Quantity]
 
 
-def _add(into: Usage, values: dict[str, Any] | None) -> None:
-    for name, value in (values or {}).items():
-        into[name] = into.get(name, _ZERO) + Quantity(str(value))
-
-
-def _max(into: Usage, other: Usage) -> None:
-    for name, value in other.items():
-        if value > into.get(name, _ZERO):
-            into[name] = value
-
-
-def _container_values(container: dict[str, Any], kind: str) -> dict[str, Any]:
-    resources = container.get("resources") or {}
-    values = dict(resources.get(kind) or {})
-    if kind == "requests":  # a limit without a request is the request, as the API server defaults it
-        for name, value in (resources.get("limits") or {}).items():
-            values.setdefault(name, value)
-    return values
-
-
-def pod_totals(pod: dict[str, Any], kind: str) -> Usage:
-    """PodRequests / PodLimits: the containers and sidecars (restartable init containers) summed,
-    or the largest init container with the sidecars started before it when that is more;
-    pod-level resources win for cpu and memory; the overhead is added."""
-    spec = pod.get("spec") or {}
-    total: Usage = {}
-    for container in spec.get("containers") or ():
-        _add(total, _container_values(container, kind))
-    sidecars: Usage = {}
-    largest_init: Usage = {}
-    for container in spec.get("initContainers") or ():
-        values = _container_values(container, kind)
-        if container.get("restartPolicy") == "Always":
-            _add(total, values)
-            _add(sidecars, values)
-            effective = dict(sidecars)
-        else:
-            effective = dict(sidecars)
-            _add(effective, values)
-        _max(largest_init, effective)
-    _max(total, largest_init)
-    for name, value in ((spec.get("resources") or {}).get(kind) or {}).items():
-        if name in _POD_LEVEL:
-            total[name] = Quantity(str(value))
-    for name, value in (spec.get("overhead") or {}).items():
-        if kind == "requests" or name in total:  # overhead raises only the limits that are set
-            total[name] = total.get(name, _ZERO) + Quantity(str(value))
-    return total
-
-
-def _pod_usage(pod: dict[str, Any]) -> Usage:
-    """What one pod charges (PodUsageFunc)."""
-    usage: Usage = {"pods": Quantity("1"), "count/pods": Quantity("1")}
-    for name, value in pod_totals(pod, "requests").items():
-        usage[f"requests.{name}"] = value
-        if name in _COMPUTE:
-            usage[name] = value
-    for name, value in pod_totals(pod, "limits").items():
-        usage[f"limits.{name}"] = value
-    return usage
-
-
-def _is_pod_resource(name: str) -> bool:
-    return name in ("pods", "count/pods", *_COMPUTE) or name.startswith(("requests.", "limits.")) \
-        and name != "requests.storage"
-
-
-def pod_usage(name: str, pods: list[dict[str, Any]]) -> str | None:
-    """The namespace's usage of `name` by its pods that have not finished, None when pods do not
-    use that resource."""
-    if not _is_pod_resource(name):
-        return None
-    total = _ZERO
+def pods_usage(names: list[str], pods: list[dict[str, Any]], now: datetime | None = None) -> dict[str, str]:
+    """The namespace's usage, by its pods, of each of `names` that pods use (PodUsageFunc summed:
+    `count/pods` counts every stored pod, the rest only pods still running)."""
+    wanted = [name for name in names if is_pod_quota_resource(name)]
+    if not wanted:
+        return {}
+    totals = dict.fromkeys(wanted, _ZERO)
     for pod in pods:
-        if not is_terminal(pod):
-            total = total + _pod_usage(pod).get(name, _ZERO)
-    return str(total)
+        usage = pod_quota_usage(pod, now)
+        for name in wanted:
+            amount = usage.get(name)
+            if amount is not None:
+                totals[name] = totals[name] + amount
+    return {name: str(total) for name, total in totals.items()}
+
+
+def pod_usage(name: str, pods: list[dict[str, Any]], now: datetime | None = None) -> str | None:
+    """The namespace's usage of `name` by its pods, None when pods do not use that resource."""
+    return pods_usage([name], pods, now).get(name)
 
 
 def counted_resource(name: str) -> tuple[str, str] | None:
@@ -155,14 +95,13 @@ class ResourceQuotaController(Controller):
         ns = quota["metadata"].get("namespace")
         hard = dict((quota.get("spec") or {}).get("hard") or {})
         pods = [p for p in self.pods.store.values() if p["metadata"].get("namespace") == ns]
-        used: dict[str, str] = {}
+        used = pods_usage(list(hard), pods, datetime.fromtimestamp(self.ctx.now(), UTC))
         for name in hard:
-            value = pod_usage(name, pods)
-            if value is None and (counted := counted_resource(name)) is not None:
+            if name not in used and (counted := counted_resource(name)) is not None:
                 value = await self._count(ns, *counted)
-            if value is not None:
-                used[name] = value
-        status = {"hard": hard, "used": used}
+                if value is not None:
+                    used[name] = value
+        status = {"hard": hard, "used": {name: used[name] for name in hard if name in used}}
         if merge_diff(quota.get("status"), status):
             await self.api.patch(quota["metadata"]["name"], {"status": replace_patch(quota.get("status"), status)},
                                  namespace=ns, subresource="status")
