@@ -21,9 +21,11 @@ import orjson
 
 from kwok.api import errors
 from kwok.api.selectors import SelectorError, label_selector_from_object
-from kwok.apiserver.crd import CustomResourceStrategy, read_path, write_path
+from kwok.apiserver.admission import connect
+from kwok.apiserver.admission import scale as scaling
+from kwok.apiserver.crd import CustomResourceStrategy
 from kwok.apiserver.defaults import default_container
-from kwok.apiserver.registry import Obj, SubresourceCall, register_subresource
+from kwok.apiserver.registry import AdmissionRequest, Obj, SubresourceCall, register_subresource
 from kwok.apiserver.strategies.cluster import finalize_namespace
 from kwok.apiserver.strategies.fielderrors import invalid
 
@@ -62,39 +64,16 @@ async def _guaranteed_update(call: SubresourceCall, served: Any, mutate: Callabl
 # scale
 # ------------------------------------------------------------------------------------------------
 
-def _scale_paths(served: Any) -> tuple[str, str, str | None]:
-    """(spec replicas, status replicas, label selector) JSON paths of the resource."""
+def _scale_paths(served: Any) -> scaling.ScalePaths:
+    """Where the resource keeps its replicas and selector (a custom resource's from its CRD)."""
     strategy = served.strategy
     if isinstance(strategy, CustomResourceStrategy):
-        scale = strategy.scale
-        return (scale.get("specReplicasPath", ".spec.replicas"), scale.get("statusReplicasPath", ".status.replicas"),
-                scale.get("labelSelectorPath"))
-    return ".spec.replicas", ".status.replicas", None
-
-
-def _selector_text(obj: Obj, served: Any, selector_path: str | None) -> str:
-    if selector_path is not None:
-        value = read_path(obj, selector_path)
-        return value if isinstance(value, str) else ""
-    selector = (obj.get("spec") or {}).get("selector")
-    if served.info.plural == "replicationcontrollers":
-        return ",".join(f"{k}={v}" for k, v in sorted((selector or {}).items()))
-    try:
-        return str(label_selector_from_object(selector)) if selector else ""
-    except SelectorError:
-        return ""
+        return scaling.custom_paths(strategy.scale)
+    return scaling.builtin_paths(served.info.plural)
 
 
 def to_scale(obj: Obj, served: Any) -> Obj:
-    spec_path, status_path, selector_path = _scale_paths(served)
-    meta = obj.get("metadata") or {}
-    scale_meta = {k: meta[k] for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")
-                  if k in meta}
-    status: Obj = {"replicas": read_path(obj, status_path) or 0}
-    if selector := _selector_text(obj, served, selector_path):
-        status["selector"] = selector
-    return {"kind": "Scale", "apiVersion": "autoscaling/v1", "metadata": scale_meta,
-            "spec": {"replicas": read_path(obj, spec_path) or 0}, "status": status}
+    return scaling.to_scale(obj, _scale_paths(served))
 
 
 def _scale_body(call: SubresourceCall, current: Obj) -> Obj:
@@ -120,16 +99,14 @@ async def scale(call: SubresourceCall) -> tuple[int, Obj]:
     if call.verb not in ("update", "patch"):
         raise errors.method_not_allowed()
     wanted = _scale_body(call, current)
-    replicas = (wanted.get("spec") or {}).get("replicas", 0)
-    if not isinstance(replicas, int) or replicas < 0:
-        raise errors.invalid("Scale", call.name, [invalid("spec.replicas", replicas,
-                                                          "must be greater than or equal to 0")], "autoscaling")
+    replicas = scaling.wanted_replicas(wanted, call.name)
     precondition = (wanted.get("metadata") or {}).get("resourceVersion")
     obj = call.flow.get(served, call.namespace, call.name)
     if precondition and precondition != obj["metadata"].get("resourceVersion"):
         raise errors.conflict(served.info.plural, call.name, served.info.group)
-    write_path(obj, _scale_paths(served)[0], replicas)
-    # through the scale subresource: admission rules and managedFields see `scale`, as upstream
+    scaling.set_replicas(obj, _scale_paths(served), replicas)
+    # through the scale subresource: admission rules and managedFields see `scale`, and webhooks
+    # and policies the Scale (admission.scale), as upstream
     stored, _created = await call.flow.update(served, call.namespace, call.name, obj, call.ctx, subresource="scale")
     return 200, to_scale(stored, served)
 
@@ -514,15 +491,34 @@ async def portforward(call: SubresourceCall) -> Any:
 
 async def _stream(call: SubresourceCall) -> Any:
     """WebSocket passthrough (v5.channel.k8s.io, portforward.k8s.io, ...): the client's offered
-    subprotocols go to the kubelet, whose choice is answered back, then frames flow both ways."""
+    subprotocols go to the kubelet, whose choice is answered back, then frames flow both ways.
+    Admission (CONNECT) comes first, as in ConnectResource; the kubelet gets the admitted options."""
+    options = await _admitted_options(call)
     request = call.request
     if request is None or request.headers.get("Upgrade", "").lower() != "websocket":
         raise errors.bad_request("Upgrade request required")
-    container = call.query.get("container") if call.subresource != "portforward" else None
+    container = options.get("container") if call.subresource != "portforward" else None
     base, chosen = await _target(call, container)
     url = base.replace("https://", "wss://", 1) + _stream_path(call, chosen)
     offered = [p.strip() for p in request.headers.get("Sec-WebSocket-Protocol", "").split(",") if p.strip()]
-    return await _pump_websocket(request, url, _passthrough_query(call.query), offered)
+    return await _pump_websocket(request, url, _kubelet_query(options), offered)
+
+
+async def _admitted_options(call: SubresourceCall) -> Obj:
+    """The call's options object (PodExecOptions, ...) once admission (CONNECT) let it through."""
+    info = call.served.info
+    options = connect.connect_options(info.plural, call.subresource, call.query)
+    req = AdmissionRequest(operation="CONNECT", info=info, namespace=call.namespace or None, name=call.name,
+                           obj=options, subresource=call.subresource, ctx=call.ctx)
+    await connect.admit(call.flow.admission, call.flow.lookup, req)
+    return options
+
+
+def _kubelet_query(options: Obj) -> list[tuple[str, str]]:
+    """The kubelet's query for admitted options (what ExecLocation/PortForwardLocation send)."""
+    query = [(flag, "true") for flag in ("stdin", "stdout", "stderr", "tty") if options.get(flag)]
+    query += [("command", str(word)) for word in options.get("command") or ()]
+    return query + [("port", str(port)) for port in options.get("ports") or ()]
 
 
 async def _pump_websocket(request: Any, url: str, query: list[tuple[str, str]], offered: list[str]) -> Any:

@@ -52,6 +52,11 @@ def _env() -> celpy.Environment:
     return celpy.Environment()
 
 
+def environment() -> celpy.Environment:
+    """The shared CEL environment (one parser for KWOK's stages and the API server's admission)."""
+    return _env()
+
+
 class CELProgram:
     """A compiled CEL expression."""
 

@@ -60,17 +60,25 @@ class Attributes:
                 if v.get("served")] or [request_target(self.req)]
 
     def in_version(self, obj: Obj | None, target: Target) -> Obj | None:
-        """The object as a client of `target`'s version sees it (a copy; None stays None)."""
-        if obj is None or target == request_target(self.req):
+        """The object as a client of `target`'s version sees it (a copy; None stays None). A
+        subresource's own kind (a Scale, a PodExecOptions) is the same in every version of its parent."""
+        if obj is None or target == request_target(self.req) or not self._of_parent_kind(obj):
             return obj
         group_version = f"{target.group}/{target.version}" if target.group else target.version
         return convert(orjson.loads(orjson.dumps(obj)), group_version)
 
     def back_to_request(self, obj: Obj, target: Target) -> Obj:
         own = request_target(self.req)
-        if target == own:
+        if target == own or not self._of_parent_kind(obj):
             return obj
         return convert(obj, f"{own.group}/{own.version}" if own.group else own.version)
+
+    def _of_parent_kind(self, obj: Obj) -> bool:
+        return obj.get("kind") in (None, "", self.req.info.kind)
+
+
+def is_builtin(group: str, plural: str) -> bool:
+    return bool(_builtin_versions(group, plural))
 
 
 @functools.cache

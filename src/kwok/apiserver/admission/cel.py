@@ -10,12 +10,11 @@ Errors read like cel-go's (`no such key: foo`), because users see them in denial
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Mapping
 from typing import Any
 
-from kwok.engine.celexpr import to_python
+from kwok.engine.celexpr import environment, to_python
 
 
 class CompileError(ValueError):
@@ -24,13 +23,6 @@ class CompileError(ValueError):
 
 class EvalError(ValueError):
     """An expression that failed on this request (subject to failurePolicy)."""
-
-
-@functools.cache
-def _env() -> Any:
-    import celpy
-
-    return celpy.Environment()
 
 
 class Expression:
@@ -45,10 +37,10 @@ class Expression:
 
         self.source = source
         try:
-            ast = _env().compile(source)
+            ast = environment().compile(source)
         except CELParseError as err:
             raise CompileError(f"compilation failed: ERROR: <input>:{_where(err)}: Syntax error") from None
-        self._program = _env().program(ast, functions=library())
+        self._program = environment().program(ast, functions=library())
 
     def evaluate(self, activation: Mapping[str, Any]) -> Any:
         """The result as a JSON-shaped Python value; `activation` holds CEL values (see `bind`)."""

@@ -158,9 +158,11 @@ class Selectors:
         self.object = _selector(spec.get("objectSelector"))
 
     def object_matches(self, req: AdmissionRequest) -> bool:
+        """A non-empty objectSelector never selects an object without metadata (a CONNECT's
+        PodExecOptions), as upstream's matchObject, whose meta.Accessor fails on it."""
         if self.object.empty:
             return True
-        return any(o is not None and self.object.matches(_labels(o)) for o in (req.obj, req.old))
+        return any(o is not None and "metadata" in o and self.object.matches(_labels(o)) for o in (req.obj, req.old))
 
     def needs_namespace(self, req: AdmissionRequest) -> bool:
         """Whether namespace labels are needed to decide (False: matches regardless)."""

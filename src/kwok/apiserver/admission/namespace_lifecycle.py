@@ -17,6 +17,8 @@ class NamespaceLifecycle(AdmissionPlugin):
     name = "NamespaceLifecycle"
 
     def handles(self, req: AdmissionRequest) -> bool:
+        if req.operation == "CONNECT":         # as upstream: creates, updates and deletes only
+            return False
         if req.info.group == "" and req.info.plural == "namespaces":
             return req.operation == "DELETE"
         return bool(req.namespace) and req.info.namespaced and req.info.plural not in _EXEMPT

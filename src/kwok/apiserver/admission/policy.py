@@ -39,6 +39,7 @@ from kwok.apiserver.admission.policy_config import (
     compile_policies,
 )
 from kwok.apiserver.admission.review import request_body
+from kwok.apiserver.admission.scale import admitted_view
 from kwok.apiserver.admission.webhook import add_warnings
 from kwok.apiserver.registry import AdmissionPlugin, AdmissionRequest, Lookup
 
@@ -72,7 +73,9 @@ class ValidatingAdmissionPolicy(AdmissionPlugin):
         if not bindings:
             return
         candidates = self._candidates(bindings, await self.policies.get(lookup)).for_request(req)
-        attrs = Attributes(req, lookup)
+        if not candidates:
+            return
+        attrs = Attributes(await admitted_view(req, lookup), lookup)   # a scale write shows its Scale
         refusals: list[errors.ApiError] = []
         for binding, policy in candidates:
             target = await _matches(policy, binding, attrs)
@@ -201,10 +204,15 @@ def _act(policy: Policy, binding: Binding, failure: Failure, req: AdmissionReque
 def _denied(policy: Policy, binding: Binding, failure: Failure, req: AdmissionRequest) -> errors.ApiError:
     message = (f"ValidatingAdmissionPolicy '{policy.name}' with binding '{binding.name}' "
                f"denied request: {failure.message}")
-    err = errors.forbidden(req.info.plural, req.name, message, req.info.group)
+    if req.operation == "CONNECT":
+        # admission.NewForbidden names the object it refuses from its metadata; an options object
+        # (PodExecOptions) has none, so the real server answers an InternalError with both errors
+        err = errors.internal_error(f"[{message}, object does not implement the Object interfaces]")
+    else:
+        err = errors.forbidden(req.info.plural, req.name, message, req.info.group)
     err.status["reason"] = failure.reason
     err.status["code"] = err.code = _CODES.get(failure.reason, 422)
-    err.status.setdefault("details", {})["causes"] = [{"message": message}]
+    err.status.setdefault("details", {}).setdefault("causes", []).append({"message": message})
     return err
 
 

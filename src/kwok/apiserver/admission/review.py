@@ -74,6 +74,8 @@ def _kinds(req: AdmissionRequest, target: Target) -> Obj:
         sub = get_schema().subresource(target.group, target.version, target.resource, req.subresource)
         if sub is not None and sub.kind:
             return {"group": sub.group, "version": sub.version, "kind": sub.kind}
+        if req.subresource == "scale":      # a custom resource's scale subresource
+            return {"group": "autoscaling", "version": "v1", "kind": "Scale"}
     return {"group": target.group, "version": target.version, "kind": target.kind}
 
 

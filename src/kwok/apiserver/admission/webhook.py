@@ -33,6 +33,7 @@ from kwok.apiserver.admission.review import (
     review_version,
     verify_response,
 )
+from kwok.apiserver.admission.scale import admitted_view, carry_back
 from kwok.apiserver.admission.webhook_config import Webhook, compile_configurations
 from kwok.apiserver.registry import AdmissionPlugin, AdmissionRequest, Lookup
 
@@ -68,12 +69,14 @@ class _Dispatcher(AdmissionPlugin):
 
     async def _matching(self, req: AdmissionRequest,
                         lookup: Lookup) -> tuple[Attributes, list[tuple[Webhook, Target]]]:
-        """The webhooks to call with the version each is called in (the common case, none, is cheap)."""
-        attrs = Attributes(req, lookup)
-        if is_exempt(req):
-            return attrs, []
+        """The webhooks to call with the version each is called in (the common case, none, is cheap).
+        For a scale write the attributes hold the Scale view (see admission.scale)."""
+        candidates = [] if is_exempt(req) else (await self.cache.get(lookup)).for_request(req)
+        if not candidates:
+            return Attributes(req, lookup), []
+        attrs = Attributes(await admitted_view(req, lookup), lookup)
         found = []
-        for hook in (await self.cache.get(lookup)).for_request(req):
+        for hook in candidates:
             target = await _invocation(hook, attrs)
             if target is not None:
                 found.append((hook, target))
@@ -190,6 +193,8 @@ class MutatingWebhooks(_Dispatcher):
         for hook, target, changes_then in seen:
             if hook.reinvoke and changes_then < changes:
                 await self._mutate(hook, target, attrs)
+        if changes:
+            await carry_back(attrs.req, req, lookup)
 
     async def _mutate(self, hook: Webhook, target: Target, attrs: Attributes) -> int:
         """Call one webhook and apply its patch; 1 if the object changed."""
