@@ -163,10 +163,21 @@ async def bench(opts: argparse.Namespace, socket: Path, kwok_pid: int, api_pid: 
         results["ms_kwok_per_pod"] = results["pods_cpu_kwok_s"] * 1000 / max(1, opts.pods)
     results["rss_mb_after_load"] = rss_mb(kwok_pid)
     if opts.steady:
+        # sampled every minute (or tenth of the run): "flat" means the last samples are no higher
+        # than the first ones, CPU included
         cpu0, t0 = cpu_seconds(kwok_pid), time.monotonic()
-        await asyncio.sleep(opts.steady)
+        step = min(60.0, opts.steady / 10)
+        rss, cores = [], []
+        while time.monotonic() - t0 < opts.steady - 1e-3:
+            c, t = cpu_seconds(kwok_pid), time.monotonic()
+            await asyncio.sleep(min(step, opts.steady - (t - t0)))
+            cores.append((cpu_seconds(kwok_pid) - c) / (time.monotonic() - t))
+            rss.append(rss_mb(kwok_pid))
+            print(f"  steady {time.monotonic() - t0:6.0f} s: RSS {rss[-1]:.0f} MB, CPU {cores[-1]:.3f} core", flush=True)
         results["steady_cpu_cores"] = (cpu_seconds(kwok_pid) - cpu0) / (time.monotonic() - t0)
         results["steady_rss_mb"] = rss_mb(kwok_pid)
+        results["steady_rss_min_mb"], results["steady_rss_max_mb"] = min(rss), max(rss)
+        results["steady_cpu_max_cores"] = max(cores)
     return results
 
 

@@ -225,7 +225,8 @@ class ResourceHandlers:
             if not isinstance(patched, dict):
                 raise errors.bad_request("patched object is not a JSON object")
             bodies.check_type(patched, served.info.group, served.info.version, served.info.kind)
-            _check_fields(request, served, patched)
+            if _patch_has_unknown_fields(served, content_type, patch):
+                _check_fields(request, served, patched)
         patched.setdefault("metadata", {})["name"] = target.name
         if current is None:
             return json_response((await self.flow.create_encoded(served, patched, ctx))[1], 201)
@@ -389,13 +390,26 @@ async def _delete_options(request: web.Request) -> Obj:
 
 def _check_fields(request: web.Request, served: Served, obj: Obj) -> None:
     """Field validation of built-in kinds: Strict refuses unknown fields (400), Warn (the default)
-    answers with a `Warning` header per field, Ignore skips the check."""
+    answers with a `Warning` header per field, Ignore says nothing; but for Strict the unknown
+    fields are dropped, as the real server's decoder drops them."""
     validation = request.query.get("fieldValidation", "Warn")
-    if validation == "Ignore" or served.custom or not served.info.message:
+    if served.custom or not served.info.message:
         return
-    unknown = unknown_fields(obj, served.info.message)
+    unknown = unknown_fields(obj, served.info.message, prune=validation != "Strict")
     if not unknown:
         return
     if validation == "Strict":
         raise errors.bad_request("strict decoding error: " + ", ".join(f'unknown field "{u}"' for u in unknown))
-    request.setdefault(WARNINGS, []).extend(f'unknown field "{u}"' for u in unknown)
+    if validation != "Ignore":
+        request.setdefault(WARNINGS, []).extend(f'unknown field "{u}"' for u in unknown)
+
+
+def _patch_has_unknown_fields(served: Served, content_type: str, patch: Any) -> bool:
+    """Whether a merge or strategic-merge patch names a field the type does not have (or a patch
+    directive, or is of another type): only then can the patched object have one, since what is
+    stored has none. The patch is much smaller than the object it patches."""
+    if served.custom or not served.info.message:
+        return False
+    if content_type not in (patching.MERGE_PATCH, patching.STRATEGIC) or not isinstance(patch, dict):
+        return True
+    return bool(unknown_fields(patch, served.info.message))
