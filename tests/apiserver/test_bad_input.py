@@ -121,6 +121,8 @@ def test_unknown_fields_warn_by_default(apiserver: ApiServer, kubectl_bin: str) 
     manifest = json.dumps({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "foo": 1})
     result = apiserver.kubectl(kubectl_bin, "create", "-f", "-", "--validate=warn", stdin=manifest)
     assert 'Warning: unknown field "foo"' in result.stderr
+    stored = apiserver.request("GET", f"{CM}/{name}")[1]
+    assert stored["metadata"]["name"] == name and "foo" not in stored   # dropped, as the real decoder does
     strict = apiserver.kubectl(kubectl_bin, "create", "-f", "-", stdin=manifest.replace("warned", "strict"),
                                check=False)
     assert strict.returncode == 1 and 'strict decoding error: unknown field "foo"' in strict.stderr
