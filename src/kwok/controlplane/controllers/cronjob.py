@@ -66,9 +66,12 @@ class CronJobController(Controller):
         active = [j for j in jobs if not _finished(j)]
         await self._record_finished(cj, jobs, status)
         now = dt.datetime.fromtimestamp(self.ctx.now(), dt.UTC)
+        started: list[dict[str, Any]] = []
+        replaced: set[str] = set()
         if not spec.get("suspend"):
-            await self._maybe_run(cj, schedule, active, status, now)
-        status["active"] = [self._ref(j) for j in jobs if not _finished(j)] or None
+            await self._maybe_run(cj, schedule, active, status, now, started, replaced)
+        refs = await self._active_refs(cj, jobs, replaced)
+        status["active"] = refs + [self._ref(j) for j in started] or None
         await self._cleanup(cj, jobs)
         if {k: v for k, v in status.items() if v is not None} != (cj.get("status") or {}):
             # against the version read, as kube-controller-manager's UpdateStatus: a status computed
@@ -81,8 +84,38 @@ class CronJobController(Controller):
         if upcoming is not None:
             self.queue.add_after(key, (upcoming - now).total_seconds() + 0.1)
 
+    async def _active_refs(self, cj: dict[str, Any], jobs: list[dict[str, Any]], replaced: set[str]) -> list[Any]:
+        """status.active: the unfinished jobs of this CronJob. A job the status lists that the cache
+        has not seen is asked for at the API server before it is dropped, as kube-controller-manager
+        does: it may be one another writer just made, which a slow watch has not delivered yet."""
+        by_uid = {j["metadata"]["uid"]: j for j in jobs}
+        refs: list[Any] = []
+        for ref in (cj.get("status") or {}).get("active") or ():
+            uid = ref.get("uid")
+            job = by_uid.get(uid)
+            if uid in replaced or (job is not None and _finished(job)):
+                continue
+            if job is not None:
+                refs.append(self._ref(job))
+            elif await self._still_exists(ref):
+                refs.append(ref)
+        listed = {r.get("uid") for r in refs}
+        refs += [self._ref(j) for j in jobs
+                 if not _finished(j) and j["metadata"]["uid"] not in listed | replaced]
+        return refs
+
+    async def _still_exists(self, ref: dict[str, Any]) -> bool:
+        try:
+            job = await self.job_api.get(ref.get("name", ""), namespace=ref.get("namespace"))
+        except ApiError as err:
+            return not err.is_not_found
+        return bool(job["metadata"].get("uid") == ref.get("uid") and not _finished(job))
+
     async def _maybe_run(self, cj: dict[str, Any], schedule: cron.Schedule, active: list[dict[str, Any]],
-                         status: dict[str, Any], now: dt.datetime) -> None:
+                         status: dict[str, Any], now: dt.datetime, started: list[dict[str, Any]],
+                         replaced: set[str]) -> None:
+        """Start the job of the latest missed time, if any is due (into `started`; jobs a Replace
+        policy deleted into `replaced`)."""
         spec = cj.get("spec") or {}
         since_text = status.get("lastScheduleTime") or cj["metadata"].get("creationTimestamp")
         since = dt.datetime.fromtimestamp(parse_time(since_text), dt.UTC) if since_text else now
@@ -110,6 +143,7 @@ class CronJobController(Controller):
         if active and policy == "Replace":
             for job in active:
                 await self._delete_job(cj, job, "SuccessfulDelete")
+                replaced.add(job["metadata"]["uid"])
         template = spec.get("jobTemplate") or {}
         meta = template.get("metadata") or {}
         job = {"apiVersion": API_VERSION, "kind": "Job", "metadata": {
@@ -117,7 +151,7 @@ class CronJobController(Controller):
             "annotations": {**(meta.get("annotations") or {}), SCHEDULED_ANNOTATION: rfc3339(scheduled.timestamp())},
             "ownerReferences": [controller_ref(cj, KIND, API_VERSION)]}, "spec": template.get("spec") or {}}
         try:
-            await self.job_api.create(job, cj["metadata"].get("namespace"))
+            started.append(await self.job_api.create(job, cj["metadata"].get("namespace")))
         except ApiError as err:
             if err.is_already_exists:  # created by an earlier sync this cache has not seen yet
                 status["lastScheduleTime"] = rfc3339(scheduled.timestamp())
