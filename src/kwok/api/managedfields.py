@@ -23,6 +23,12 @@ records an Update; it re-exports the names of the other three, so users import f
                           resolver=None, ignored=()) -> dict
         # the new object with managedFields recording an Update (PUT/PATCH/POST; old=None for a
         # create), as kube-apiserver's field manager does. `time` is RFC 3339, second precision.
+
+A create without managedFields in its body takes a fast path (`kwok.api.createdfields`: the
+object walked straight into FieldsV1), compares graft what they find one node at a time and
+remember list elements and leaf sets (`kwok.api.fieldpaths`). `FAST_PATHS = False` here and in
+fieldpaths is the general algorithm: the oracle of tests/api/test_managedfields_fast_paths.py
+and the baseline of bench/managedfields_bench.py.
 """
 
 from __future__ import annotations
@@ -32,6 +38,8 @@ from typing import Any, NamedTuple
 
 import orjson
 
+from kwok.api import createdfields, fieldpaths
+from kwok.api.createdfields import created_fields_v1
 from kwok.api.fieldpaths import (
     KEY_DEFAULTS,
     Comparison,
@@ -148,6 +156,15 @@ class ManagedEntry:
             return not other.keys().isdisjoint(self._fields)
         return _owns_any(self._wire or {}, other)
 
+    def holds(self, other: FieldSet) -> bool:
+        """Whether every member of `other` is one of this entry's while it is undecoded (what
+        `union(self.fields, other) is self.fields` says, read off FieldsV1)."""
+        return self._fields is None and self._wire is not None and _holds(self._wire, other)
+
+    def take_fields_of(self, previous: ManagedEntry) -> None:
+        """Take over `previous`'s set and FieldsV1 as they are (decoded or not)."""
+        self._fields, self._wire, self._source = previous._fields, previous._wire, previous._source
+
     def keep_encoding_of(self, previous: ManagedEntry) -> None:
         """Take over `previous`'s FieldsV1, valid while this entry's set is previous's set."""
         self._wire, self._source = previous._wire, previous._source
@@ -179,6 +196,19 @@ def _owns_any(wire: Mapping[str, Any], fields: FieldSet) -> bool:
         if (MEMBER in child and (not owned or MEMBER in owned)) or (owned and _owns_any(owned, child)):
             return True
     return False
+
+
+def _holds(wire: Mapping[str, Any], fields: FieldSet) -> bool:
+    """Whether FieldsV1 `wire` has every member and node of the set `fields` (`{}` is a member leaf)."""
+    for key, child in fields.items():
+        if key == MEMBER:
+            if wire and MEMBER not in wire:
+                return False
+        else:
+            owned = wire.get(key)
+            if owned is None or not _holds(owned, child):
+                return False
+    return True
 
 
 def _go_quote(text: str) -> str:
@@ -260,6 +290,10 @@ def update_managed_fields(old: Mapping[str, Any] | None, new: Mapping[str, Any],
     entries = _base_entries(old, new, subresource)
     if old is not None and not entries:
         return without_managed_fields(new)
+    if old is None and not entries and FAST_PATHS:
+        created = _created_entry(new, manager, operation, api_version, time, subresource, resolver, ignored)
+        if created is not None:
+            return with_managed_fields(new, created)
     changed, removed = _changes(old, new, api_version, resolver, ignored)
     mine = ManagedEntry(manager, operation, api_version, time, changed, subresource)
     for key, entry in list(entries.items()):
@@ -273,11 +307,32 @@ def update_managed_fields(old: Mapping[str, Any] | None, new: Mapping[str, Any],
     if changed:
         previous = entries.get(mine.key)
         if previous is not None:
-            mine.fields = union(previous.fields, changed)
-            mine.keep_encoding_of(previous)
+            if FAST_PATHS and previous.holds(changed):
+                mine.take_fields_of(previous)   # a renewal: no need to decode the set to unite it
+            else:
+                mine.fields = union(previous.fields, changed)
+                mine.keep_encoding_of(previous)
         entries[mine.key] = mine
     cap_update_managers(entries)
     return with_managed_fields(new, entries)
+
+
+def _created_entry(new: Mapping[str, Any], manager: str, operation: str, api_version: str, time: str,
+                   subresource: str, resolver: TypeResolver | None, ignored: Iterable[tuple[str, ...]]
+                   ) -> dict[ManagerKey, ManagedEntry] | None:
+    """The entries of a create that sends no managedFields, its set walked straight into FieldsV1
+    (`kwok.api.createdfields`); None when that walk does not apply."""
+    ignored = tuple(ignored)
+    if any(len(path) != 1 for path in ignored):
+        return None
+    root, types = resolver_for(api_version, str(new.get("kind", "")), resolver)
+    wire = created_fields_v1(new, root, types, [path[0] for path in ignored], remember=resolver is None)
+    if wire is None:
+        return None
+    if not wire:
+        return {}
+    entry = ManagedEntry(manager, operation, api_version, time, None, subresource, wire)
+    return {entry.key: entry}
 
 
 def _changes(old: Mapping[str, Any] | None, new: Mapping[str, Any], api_version: str,
@@ -295,6 +350,20 @@ def _changes(old: Mapping[str, Any] | None, new: Mapping[str, Any], api_version:
         diff = compare(without_managed_fields(old), without_managed_fields(new), root, types)
     changed = recursive_difference(strip_meta(union(diff.added, diff.modified)), ignored)
     return changed, strip_meta(diff.removed)
+
+
+# Whether the fast paths are taken (the benchmark and the differential tests turn them off to
+# measure and check them against the general algorithm).
+FAST_PATHS = True
+
+
+def forget_remembered() -> None:
+    """Drop every remembered comparison and encoding (benchmarks start cold)."""
+    createdfields.forget_remembered()
+    fieldpaths.forget_leaves()
+    for key in list(_CREATED):
+        for subtree in _CREATED.pop(key).added.values():
+            forget_encoding(subtree)
 
 
 _CREATED: dict[tuple[str, str, bytes], Comparison] = {}
