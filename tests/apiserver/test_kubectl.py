@@ -146,14 +146,16 @@ def test_get_watch_prints_changes(apiserver: ApiServer, kubectl_bin: str) -> Non
         for line in watcher.stdout:
             if line.startswith(name):
                 rows.append(line.split())
-                if len(rows) == 1:   # the watch is open: change the object
-                    apiserver.kubectl(kubectl_bin, "patch", "cm", name, "--type=merge", "-p", '{"data":{"x":"1"}}')
+                if len(rows) < 3:   # the watch is open: change the object (twice: only the first
+                    # watch event carries the Table's column definitions, as from a real server)
+                    data = f'{{"data":{{"x{len(rows)}":"1"}}}}'
+                    apiserver.kubectl(kubectl_bin, "patch", "cm", name, "--type=merge", "-p", data)
                 else:
                     break
     finally:
         watcher.kill()
         watcher.communicate()
-    assert [r[1] for r in rows] == ["0", "1"]    # the initial row, then DATA 1 after the patch
+    assert [r[1] for r in rows] == ["0", "1", "2"]    # the initial row, then DATA 1 and 2 after the patches
 
 
 def test_explain_and_cluster_info_and_can_i(apiserver: ApiServer, kubectl_bin: str) -> None:

@@ -100,6 +100,20 @@ def test_table_watch_rows(apiserver: ApiServer) -> None:
     table = events[0]["object"]
     assert table["kind"] == "Table" and table["rows"][0]["cells"][0] == name
     assert table["rows"][0]["object"]["kind"] == "PartialObjectMetadata"
+    assert table["columnDefinitions"][0]["name"] == "Name"
+
+
+def test_table_watch_sends_column_definitions_once(apiserver: ApiServer) -> None:
+    name = f"tw-{uuid.uuid4().hex[:6]}"
+    before = int(_cm(apiserver, name)["metadata"]["resourceVersion"]) - 1
+    apiserver.request("PATCH", f"{CM}/{name}", {"data": {"a": "1"}}, "application/merge-patch+json")
+    accept = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
+    events = stream_lines(apiserver, f"{CM}?watch=true&resourceVersion={before}&fieldSelector=metadata.name%3D"
+                                     f"{name}&timeoutSeconds=1", headers={"Accept": accept})
+    assert [e["type"] for e in events] == ["ADDED", "MODIFIED"]
+    first, later = (e["object"] for e in events)
+    assert [c["name"] for c in first["columnDefinitions"]] == ["Name", "Data", "Age"]
+    assert later["columnDefinitions"] is None and later["rows"][0]["cells"][:2] == [name, 1]
 
 
 def test_legacy_watch_path(apiserver: ApiServer) -> None:

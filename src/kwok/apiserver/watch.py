@@ -227,10 +227,19 @@ async def _pump(request: web.Request, response: web.StreamResponse, store: Store
 
 def table_encoder(served: Served, include_object: str | None,
                   render: Callable[[Served, list[Obj], dt.datetime, str | None, Obj], Obj]) -> TableEncoder:
+    """Each event's object as a one-row Table. As the real server's watch encoder does, only the
+    first event carries the column definitions (the later ones have none: `NoHeaders`); a client
+    such as `kubectl get -w` keeps the first ones, and a busy watch sends a tenth of the bytes."""
+    headers_sent = False
+
     def encode(event_type: str, data: bytes) -> bytes:
+        nonlocal headers_sent
         obj = orjson.loads(data)
         table = render(served, [obj], dt.datetime.now(dt.UTC), include_object,
                        {"resourceVersion": obj["metadata"].get("resourceVersion", "")})
+        if headers_sent:
+            table["columnDefinitions"] = None
+        headers_sent = True
         return orjson.dumps({"type": event_type, "object": table}) + b"\n"
 
     return encode
