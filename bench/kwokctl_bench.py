@@ -239,7 +239,7 @@ def measure(args: argparse.Namespace, tmp: Path) -> None:
     print(f"-- KWOK's benchmark: median (min..max) of {len(runs)}")
     labels = (f"{args.nodes} nodes Ready (s)", f"{args.pods} pods Running (s)", f"{args.pods} pods deleted (s)",
               f"{args.nodes} ConfigMaps created (baseline, s)")
-    for i, (label, goal) in enumerate(zip(labels, ("<= 10", "<= 15", "<= 10", ""))):
+    for i, (label, goal) in enumerate(zip(labels, ("<= 10", "<= 15", "<= 10", ""), strict=True)):
         print(f"{label:<44}{spread(sorted(r[i] for r in runs)):>24}{'':>10}   {goal}")
     print(f"load average at end {load()}")
 
