@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from kubernetes import client
 
 from tests.apiserver.harness import ApiServer
 
@@ -15,6 +16,15 @@ def apiserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServer]:
     server = ApiServer(tmp_path_factory.mktemp("apiserver")).start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="module")
+def core(apiserver: ApiServer) -> Iterator[client.CoreV1Api]:
+    """The official Python client's CoreV1Api, talking to the module's server."""
+    config = client.Configuration()
+    config.host = apiserver.url
+    with client.ApiClient(config) as api:
+        yield client.CoreV1Api(api)
 
 
 @pytest.fixture

@@ -97,6 +97,11 @@ class ApiServer:
             raise AssertionError(f"{' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
         return result
 
+    def apply(self, kubectl_bin: str, *objects: dict[str, Any]) -> None:
+        """`kubectl apply -f -` of the objects, as one v1 List."""
+        self.kubectl(kubectl_bin, "apply", "-f", "-", stdin=json.dumps({"apiVersion": "v1", "kind": "List",
+                                                                        "items": list(objects)}))
+
 
 def stream_lines(server: ApiServer, path: str, headers: dict[str, str] | None = None,
                  until: int | None = None, timeout: float = 10) -> list[dict[str, Any]]:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
-import pytest
 from kubernetes import client
 
 from tests.apiserver.harness import ApiServer
@@ -77,14 +75,6 @@ def test_kubectl_chunk_size_pages_through_every_item(apiserver: ApiServer, kubec
     assert len(requests) == 3 and sum("continue=" in line for line in requests) == 2
     table = apiserver.kubectl(kubectl_bin, "get", "configmaps", "-l", f"p={prefix}", "--chunk-size=2").stdout
     assert [row.split()[0] for row in table.splitlines()[1:]] == names
-
-
-@pytest.fixture(scope="module")
-def core(apiserver: ApiServer) -> Iterator[client.CoreV1Api]:
-    config = client.Configuration()
-    config.host = apiserver.url
-    with client.ApiClient(config) as api:
-        yield client.CoreV1Api(api)
 
 
 def test_python_client_pages_read_one_snapshot(apiserver: ApiServer, core: client.CoreV1Api) -> None:

@@ -5,21 +5,10 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 
 import pytest
 from kubernetes import client, watch
 from kubernetes.client.rest import ApiException
-
-from tests.apiserver.harness import ApiServer
-
-
-@pytest.fixture(scope="module")
-def core(apiserver: ApiServer) -> Iterator[client.CoreV1Api]:
-    config = client.Configuration()
-    config.host = apiserver.url
-    with client.ApiClient(config) as api:
-        yield client.CoreV1Api(api)
 
 
 def _pod(name: str, labels: dict[str, str] | None = None) -> dict:

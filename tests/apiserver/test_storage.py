@@ -148,14 +148,21 @@ class SlowBackend:
         return None
 
 
+async def _create_held(name: str) -> tuple[SlowBackend, Store, Recorder, asyncio.Task[object]]:
+    """A store whose backend holds every write until released, a watcher on it, and the create of
+    `name` under way (in the index, not yet durable)."""
+    backend = SlowBackend()
+    store = Store(backend)
+    recorder = Recorder()
+    store.watch(R, 0, recorder)
+    pending: asyncio.Task[object] = asyncio.create_task(store.create(R, cm(name), {}))
+    await asyncio.sleep(0.01)
+    return backend, store, recorder, pending
+
+
 def test_watchers_see_a_write_only_once_it_is_durable() -> None:
     async def scenario() -> None:
-        backend = SlowBackend()
-        store = Store(backend)
-        recorder = Recorder()
-        store.watch(R, 0, recorder)
-        pending = asyncio.create_task(store.create(R, cm("a"), {}))
-        await asyncio.sleep(0.01)
+        backend, store, recorder, pending = await _create_held("a")
         assert store.get(R, "default", "a") is not None and recorder.events == []
         backend.release.set()
         await pending
@@ -225,12 +232,7 @@ class Broken(Recorder):
 
 def test_a_write_whose_client_went_away_is_still_announced() -> None:
     async def scenario() -> None:
-        backend = SlowBackend()
-        store = Store(backend)
-        recorder = Recorder()
-        store.watch(R, 0, recorder)
-        pending = asyncio.create_task(store.create(R, cm("a"), {}))
-        await asyncio.sleep(0.01)
+        backend, store, recorder, pending = await _create_held("a")
         pending.cancel()            # the handler's task is cancelled when its client disconnects
         await asyncio.sleep(0)
         backend.release.set()

@@ -2,12 +2,16 @@
 
 The real server defaults every object it decodes, so a stored Pod, and every pod template inside a
 Deployment, Job, ..., carries these values whether or not the client wrote them. Pods get a few
-more (requests from limits, enableServiceLinks) than templates: `default_pod` vs `default_pod_spec`.
+more (requests from limits, pod-level requests, enableServiceLinks) than templates: `default_pod` vs
+`default_pod_spec`.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from kwok.api import podresources
+from kwok.api.quantity import QuantityError
 
 Obj = dict[str, Any]
 
@@ -112,6 +116,7 @@ def default_pod(pod: Obj) -> None:
         for c in spec.get(key) or []:
             if isinstance(c, dict) and isinstance(c.get("resources"), dict):
                 _requests_from_limits(c["resources"])
+    _pod_level_requests(spec)
 
 
 def _requests_from_limits(resources: Obj) -> None:
@@ -121,6 +126,32 @@ def _requests_from_limits(resources: Obj) -> None:
     requests = resources.setdefault("requests", {})
     for name, quantity in limits.items():
         requests.setdefault(name, quantity)
+
+
+def _pod_level_requests(spec: Obj) -> None:
+    """defaultPodRequests (PodLevelResources, on by default since 1.34), after the containers'
+    defaults: a pod with pod-level limits gets the pod-level requests it leaves out: for cpu and
+    memory the containers' effective total (sidecars and init containers counted as the scheduler
+    counts them) where any container requests it, otherwise the pod-level limit."""
+    resources = spec.get("resources")
+    if not isinstance(resources, dict) or not isinstance(resources.get("limits"), dict) or not resources["limits"]:
+        return
+    requests = resources.get("requests")
+    if requests is not None and not isinstance(requests, dict):
+        return      # validation reports it
+    limits = resources["limits"]
+    try:
+        wanted = podresources.pod_level_requests({"spec": spec}, podresources.QUANTITY)
+    except (QuantityError, TypeError, AttributeError):
+        return      # a malformed quantity: validation reports it, with its path
+    filled = dict(requests or {})
+    for name, amount in wanted.items():
+        if name not in filled:
+            # a limit copied as written (as container requests are), a total in canonical form
+            from_limit = name in limits and podresources.parse_quantity_value(limits[name]) == amount
+            filled[name] = limits[name] if from_limit else str(amount)
+    if filled:
+        resources["requests"] = filled
 
 
 def qos_class(spec: Obj) -> str:

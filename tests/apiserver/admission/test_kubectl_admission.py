@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import socket
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -37,19 +36,6 @@ def hook(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebhookServer]:
         yield server
 
 
-@pytest.fixture
-def namespace(apiserver: ApiServer, kubectl_bin: str) -> Iterator[str]:
-    name = f"adm-{uuid.uuid4().hex[:6]}"
-    apiserver.kubectl(kubectl_bin, "create", "namespace", name)
-    apiserver.kubectl(kubectl_bin, "label", "namespace", name, f"admission-test={name}")
-    yield name
-
-
-def _apply(apiserver: ApiServer, kubectl_bin: str, *objects: Obj) -> None:
-    apiserver.kubectl(kubectl_bin, "apply", "-f", "-", stdin=json.dumps({"apiVersion": "v1", "kind": "List",
-                                                                          "items": list(objects)}))
-
-
 def _configuration(kind: str, name: str, namespace: str, url: str, ca_bundle: str, **fields: Any) -> Obj:
     hook = {"name": f"{name}.example.com", "sideEffects": "None", "admissionReviewVersions": ["v1"],
             "clientConfig": {"url": url, "caBundle": ca_bundle},
@@ -62,7 +48,7 @@ def _configuration(kind: str, name: str, namespace: str, url: str, ca_bundle: st
 
 def test_a_validating_webhook_denial_as_kubectl_prints_it(apiserver: ApiServer, kubectl_bin: str,
                                                           hook: WebhookServer, namespace: str) -> None:
-    _apply(apiserver, kubectl_bin, _configuration("ValidatingWebhookConfiguration", namespace, namespace,
+    apiserver.apply(kubectl_bin, _configuration("ValidatingWebhookConfiguration", namespace, namespace,
                                                   hook.url("/deny"), hook.ca_bundle))
     denied = apiserver.kubectl(kubectl_bin, "-n", namespace, "create", "configmap", "bad-one", check=False)
     assert denied.returncode == 1
@@ -74,7 +60,7 @@ def test_a_validating_webhook_denial_as_kubectl_prints_it(apiserver: ApiServer, 
 
 def test_a_mutating_webhook_labels_what_kubectl_applies(apiserver: ApiServer, kubectl_bin: str,
                                                         hook: WebhookServer, namespace: str) -> None:
-    _apply(apiserver, kubectl_bin, _configuration("MutatingWebhookConfiguration", namespace, namespace,
+    apiserver.apply(kubectl_bin, _configuration("MutatingWebhookConfiguration", namespace, namespace,
                                                   hook.url("/mutate"), hook.ca_bundle))
     applied = apiserver.kubectl(kubectl_bin, "-n", namespace, "apply", "-f", "-", stdin=json.dumps(
         {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "app"}, "data": {"k": "v"}}))
@@ -90,10 +76,10 @@ def test_a_dead_webhook_is_ignored_or_fails_the_request(apiserver: ApiServer, ku
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     dead = f"https://127.0.0.1:{port}/"
-    _apply(apiserver, kubectl_bin, _configuration("ValidatingWebhookConfiguration", namespace, namespace, dead,
+    apiserver.apply(kubectl_bin, _configuration("ValidatingWebhookConfiguration", namespace, namespace, dead,
                                                   hook.ca_bundle, failurePolicy="Ignore"))
     apiserver.kubectl(kubectl_bin, "-n", namespace, "create", "configmap", "passes")
-    _apply(apiserver, kubectl_bin, _configuration("ValidatingWebhookConfiguration", namespace, namespace, dead,
+    apiserver.apply(kubectl_bin, _configuration("ValidatingWebhookConfiguration", namespace, namespace, dead,
                                                   hook.ca_bundle, failurePolicy="Fail"))
     failed = apiserver.kubectl(kubectl_bin, "-n", namespace, "create", "configmap", "blocked", check=False)
     assert failed.returncode == 1
@@ -107,7 +93,7 @@ def test_a_validating_admission_policy_limits_deployment_replicas(apiserver: Api
                                                                   namespace: str) -> None:
     """The example of the Kubernetes documentation (Validating Admission Policy), in its own namespace."""
     policy, binding = f"demo-policy-{namespace}.example.com", f"demo-binding-{namespace}.example.com"
-    _apply(apiserver, kubectl_bin, {
+    apiserver.apply(kubectl_bin, {
         "apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicy",
         "metadata": {"name": policy},
         "spec": {"failurePolicy": "Fail",

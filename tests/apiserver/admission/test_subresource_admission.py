@@ -9,7 +9,6 @@ policies of one test never touch another's requests on the shared server.
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -40,19 +39,6 @@ def _respond(path: str, review: Obj) -> Obj | None:
 def hook(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebhookServer]:
     with WebhookServer(tmp_path_factory.mktemp("webhook"), _respond) as server:
         yield server
-
-
-@pytest.fixture
-def namespace(apiserver: ApiServer, kubectl_bin: str) -> str:
-    name = f"sub-{uuid.uuid4().hex[:6]}"
-    apiserver.kubectl(kubectl_bin, "create", "namespace", name)
-    apiserver.kubectl(kubectl_bin, "label", "namespace", name, f"admission-test={name}")
-    return name
-
-
-def _apply(apiserver: ApiServer, kubectl_bin: str, *objects: Obj) -> None:
-    apiserver.kubectl(kubectl_bin, "apply", "-f", "-", stdin=json.dumps({"apiVersion": "v1", "kind": "List",
-                                                                          "items": list(objects)}))
 
 
 def _webhooks(kind: str, namespace: str, hook: WebhookServer, path: str, rule: Obj) -> Obj:
@@ -90,7 +76,7 @@ def _reviews(hook: WebhookServer, namespace: str) -> list[Obj]:
 def test_kubectl_scale_shows_webhooks_a_scale(apiserver: ApiServer, kubectl_bin: str, hook: WebhookServer,
                                               namespace: str) -> None:
     _deployment(apiserver, kubectl_bin, namespace)
-    _apply(apiserver, kubectl_bin, _webhooks("ValidatingWebhookConfiguration", namespace, hook, "/seen", SCALE_RULE))
+    apiserver.apply(kubectl_bin, _webhooks("ValidatingWebhookConfiguration", namespace, hook, "/seen", SCALE_RULE))
     apiserver.kubectl(kubectl_bin, "-n", namespace, "scale", "deployment", "web", "--replicas", "3")
     [request] = _reviews(hook, namespace)
     scale_kind = {"group": "autoscaling", "version": "v1", "kind": "Scale"}
@@ -113,7 +99,7 @@ def test_kubectl_scale_shows_webhooks_a_scale(apiserver: ApiServer, kubectl_bin:
 def test_a_mutating_webhook_caps_what_kubectl_scale_asks(apiserver: ApiServer, kubectl_bin: str,
                                                          hook: WebhookServer, namespace: str) -> None:
     _deployment(apiserver, kubectl_bin, namespace)
-    _apply(apiserver, kubectl_bin, _webhooks("MutatingWebhookConfiguration", namespace, hook, "/cap", SCALE_RULE))
+    apiserver.apply(kubectl_bin, _webhooks("MutatingWebhookConfiguration", namespace, hook, "/cap", SCALE_RULE))
     scaled = apiserver.kubectl(kubectl_bin, "-n", namespace, "scale", "deployment", "web", "--replicas", "4")
     assert scaled.stdout.strip() == "deployment.apps/web scaled"
     assert _replicas(apiserver, kubectl_bin, namespace) == MAX_REPLICAS
@@ -125,7 +111,7 @@ def test_a_policy_on_deployments_scale_refuses_kubectl_scale(apiserver: ApiServe
                                                              namespace: str) -> None:
     policy, binding = f"max-replicas-{namespace}", f"max-replicas-{namespace}-binding"
     _deployment(apiserver, kubectl_bin, namespace)
-    _apply(apiserver, kubectl_bin, {
+    apiserver.apply(kubectl_bin, {
         "apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicy",
         "metadata": {"name": policy},
         "spec": {"failurePolicy": "Fail",
@@ -174,7 +160,7 @@ def pod(apiserver: ApiServer, kubelet: FakeKubelet, namespace: str) -> str:
 def test_a_webhook_sees_kubectl_exec_as_connect_and_may_deny_it(apiserver: ApiServer, kubectl_bin: str,
                                                                 hook: WebhookServer, namespace: str,
                                                                 pod: str) -> None:
-    _apply(apiserver, kubectl_bin, _webhooks("ValidatingWebhookConfiguration", namespace, hook, "/no-rm", EXEC_RULE))
+    apiserver.apply(kubectl_bin, _webhooks("ValidatingWebhookConfiguration", namespace, hook, "/no-rm", EXEC_RULE))
     ran = apiserver.kubectl(kubectl_bin, "-n", namespace, "exec", pod, "--", "echo", "hi")
     assert ran.stdout == "ran: echo hi\n"
     request = _reviews(hook, namespace)[0]
@@ -197,6 +183,6 @@ def test_a_webhook_sees_kubectl_exec_as_connect_and_may_deny_it(apiserver: ApiSe
 
 def test_a_mutating_webhook_rewrites_the_exec_command(apiserver: ApiServer, kubectl_bin: str,
                                                       hook: WebhookServer, namespace: str, pod: str) -> None:
-    _apply(apiserver, kubectl_bin, _webhooks("MutatingWebhookConfiguration", namespace, hook, "/rewrite", EXEC_RULE))
+    apiserver.apply(kubectl_bin, _webhooks("MutatingWebhookConfiguration", namespace, hook, "/rewrite", EXEC_RULE))
     ran = apiserver.kubectl(kubectl_bin, "-n", namespace, "exec", pod, "--", "echo", "hi")
     assert ran.stdout == "ran: echo rewritten\n"

@@ -41,6 +41,36 @@ def test_requests_default_to_limits_and_make_the_pod_guaranteed() -> None:
     assert qos_class({"containers": [{"resources": {"requests": {"cpu": "1"}}}]}) == "Burstable"
 
 
+def test_pod_level_limits_fill_in_pod_level_requests() -> None:
+    """defaultPodRequests: cpu from the containers' effective total (a limit-only container counts
+    its limit, a sidecar adds to the running total), memory from the pod-level limit since no
+    container requests memory; requests already set are kept."""
+    spec_resources = {"limits": {"cpu": "2", "memory": "1Gi"}}
+    containers = [{"name": "a", "image": "x", "resources": {"limits": {"cpu": "0.2"}}},
+                  {"name": "b", "image": "x", "resources": {"requests": {"cpu": "100m"}}}]
+    sidecar = {"name": "s", "image": "x", "restartPolicy": "Always", "resources": {"requests": {"cpu": "50m"}}}
+    obj, causes = create("", "pods", pod("p", *containers, resources=spec_resources, initContainers=[sidecar]))
+    assert causes == []
+    assert obj["spec"]["resources"] == {"limits": {"cpu": "2", "memory": "1Gi"},
+                                        "requests": {"cpu": "350m", "memory": "1Gi"}}
+    assert obj["status"]["qosClass"] == "Burstable"
+    kept = {"limits": {"cpu": "2"}, "requests": {"cpu": "1"}}
+    obj, _ = create("", "pods", pod("q", {"name": "a", "image": "x"}, resources=kept))
+    assert obj["spec"]["resources"]["requests"] == {"cpu": "1"}
+    obj, _ = create("", "pods", pod("r", {"name": "a", "image": "x"}, resources={"requests": {"cpu": "1"}}))
+    assert obj["spec"]["resources"] == {"requests": {"cpu": "1"}}      # no pod-level limits: nothing to fill
+
+
+def test_pod_level_quantities_are_validated() -> None:
+    _, causes = create("", "pods", pod("p", {"name": "a", "image": "x"}, resources={"limits": {"cpu": "abc"}}))
+    assert messages(causes)[0].startswith('spec.resources.limits[cpu]: Invalid value: "abc": '
+                                          "quantities must match the regular expression")
+    over = {"requests": {"memory": "2Gi"}, "limits": {"memory": "1Gi"}}
+    _, causes = create("", "pods", pod("p", {"name": "a", "image": "x"}, resources=over))
+    assert messages(causes) == ['spec.resources.requests: Invalid value: "2Gi": must be less than or equal to '
+                                "memory limit of 1Gi"]
+
+
 def test_pod_without_containers_is_invalid() -> None:
     _, causes = create("", "pods", {"metadata": {"name": "p"}, "spec": {"containers": []}})
     assert messages(causes) == ["spec.containers: Required value"]

@@ -39,6 +39,8 @@ def validate_pod_spec(spec: Any, path: str) -> list[Cause]:
             causes += _validate_container(c, f"{path}.{key}[{i}]", names)
             if isinstance(c, dict):
                 causes += _validate_mounts(c.get("volumeMounts") or [], f"{path}.{key}[{i}].volumeMounts", volumes)
+    if isinstance(spec.get("resources"), dict):     # pod-level resources (PodLevelResources)
+        causes += _validate_resources(spec["resources"], f"{path}.resources")
     causes += _enum(spec, "restartPolicy", RESTART_POLICIES, path)
     causes += _enum(spec, "dnsPolicy", DNS_POLICIES, path)
     causes += non_negative(f"{path}.terminationGracePeriodSeconds", spec.get("terminationGracePeriodSeconds"))
