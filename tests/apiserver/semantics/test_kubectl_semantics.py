@@ -52,6 +52,39 @@ def test_run_pod_gets_admission_defaults(apiserver: ApiServer, kubectl_bin: str)
     assert obj["status"] == {"phase": "Pending", "qosClass": "BestEffort"}
 
 
+def test_quantities_come_back_in_canonical_form(apiserver: ApiServer, kubectl_bin: str) -> None:
+    """As the real server decodes and re-encodes every resource.Quantity: a YAML number becomes a
+    string, a decimal or a non-canonical suffix is rewritten, a canonical string is kept as written;
+    pod-level limits fill in the pod-level requests."""
+    name = _name("qty")
+    manifest = f"""
+apiVersion: v1
+kind: Pod
+metadata: {{name: {name}}}
+spec:
+  resources: {{limits: {{cpu: 2, memory: 1.5Gi}}}}
+  containers:
+  - name: c
+    image: nginx
+    resources:
+      limits: {{cpu: 0.5, memory: 1024Mi, ephemeral-storage: 1G}}
+      requests: {{cpu: 250m}}
+"""
+    apiserver.kubectl(kubectl_bin, "apply", "-f", "-", stdin=manifest)
+    obj = _get(apiserver, kubectl_bin, "pod", name)
+    assert obj["spec"]["containers"][0]["resources"] == {
+        "limits": {"cpu": "500m", "memory": "1Gi", "ephemeral-storage": "1G"},
+        "requests": {"cpu": "250m", "memory": "1Gi", "ephemeral-storage": "1G"}}
+    assert obj["spec"]["resources"] == {"limits": {"cpu": "2", "memory": "1536Mi"},
+                                        "requests": {"cpu": "250m", "memory": "1Gi"}}
+    # applying it again: kubectl sends `cpu: 0.5` once more (the live `500m` differs from the manifest,
+    # as against a real server: "configured"), the server stores the same canonical object, no new write
+    apiserver.kubectl(kubectl_bin, "apply", "-f", "-", stdin=manifest)
+    after = _get(apiserver, kubectl_bin, "pod", name)
+    assert after["metadata"]["resourceVersion"] == obj["metadata"]["resourceVersion"]
+    assert after["spec"]["containers"][0]["resources"]["limits"]["cpu"] == "500m"
+
+
 def test_invalid_object_is_refused_with_the_field_error(apiserver: ApiServer) -> None:
     result = apiserver.kubectl(KUBECTL_132, "create", "deployment", "Bad_Name", "--image=nginx", check=False)
     assert result.returncode == 1

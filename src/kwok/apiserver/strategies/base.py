@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kwok.api import errors
+from kwok.api import errors, quantityfields
 from kwok.apiserver.registry import Cause, DeleteDecision, Obj, RequestContext, Strategy
 from kwok.apiserver.strategies.objectmeta import (
     NameValidator,
@@ -115,6 +115,7 @@ class KindStrategy(Strategy):
         else:
             meta.pop("generation", None)
         self.default(obj)
+        quantityfields.canonicalize(self.info.message, obj)
         self.prepare_create(obj, ctx)
 
     def _validate_create(self, obj: Obj) -> list[Cause]:
@@ -124,6 +125,7 @@ class KindStrategy(Strategy):
     def _prepare_for_update(self, new: Obj, old: Obj, ctx: RequestContext) -> None:
         super().prepare_for_update(new, old, ctx)
         self.default(new)
+        quantityfields.canonicalize(self.info.message, new)
         if self.bumps_generation:
             set_generation(new, old, self.not_spec)
         else:
