@@ -507,3 +507,63 @@ def quota_constraint_error(pod: Obj, hard: Mapping[str, Any]) -> str:
                 missing.setdefault(name, set()).add(container.get("name", ""))
     return "must specify " + "; ".join(f"{name} for: {','.join(sorted(missing[name]))}"
                                        for name in sorted(missing)) if missing else ""
+
+def qos_class(spec: Obj) -> str:
+    """Guaranteed when every container has equal cpu and memory requests and limits; BestEffort when
+    none has any request or limit; Burstable otherwise (pkg/apis/core/helper/qos)."""
+    containers = [c for k in ("containers", "initContainers") for c in spec.get(k) or [] if isinstance(c, dict)]
+    any_set, guaranteed = False, True
+    for c in containers:
+        res = c.get("resources") or {}
+        requests, limits = res.get("requests") or {}, res.get("limits") or {}
+        tracked = ("cpu", "memory")
+        if any(k in requests or k in limits for k in tracked):
+            any_set = True
+        for name in tracked:
+            if name not in limits or str(requests.get(name, limits.get(name))) != str(limits[name]):
+                guaranteed = False
+    if not any_set:
+        return "BestEffort"
+    return "Guaranteed" if guaranteed else "Burstable"
+
+
+# --- quota scopes (pkg/quota/v1/evaluator/core/pods.go podMatchesScopeFunc) ------------------------
+
+
+def pod_qos(pod: Obj) -> str:
+    """The pod's QoS class: status.qosClass as the server set it, else computed (GetPodQOS)."""
+    return ((pod.get("status") or {}).get("qosClass")) or qos_class(pod.get("spec") or {})
+
+
+def pod_matches_quota_scopes(quota: Obj, pod: Obj) -> bool:
+    """Whether a quota's `scopes` and `scopeSelector` select the pod: BestEffort / NotBestEffort by
+    QoS class, Terminating / NotTerminating by activeDeadlineSeconds, PriorityClass by the pod's
+    priorityClassName (In, NotIn, Exists, DoesNotExist). A quota without scopes selects every pod."""
+    spec = quota.get("spec") or {}
+    scopes = spec.get("scopes") or []
+    expressions = (spec.get("scopeSelector") or {}).get("matchExpressions") or []
+    if not scopes and not expressions:
+        return True
+    pod_spec = pod.get("spec") or {}
+    best_effort = pod_qos(pod) == "BestEffort"
+    deadline = pod_spec.get("activeDeadlineSeconds")
+    terminating = isinstance(deadline, int) and deadline >= 0
+    checks = {"BestEffort": best_effort, "NotBestEffort": not best_effort,
+              "Terminating": terminating, "NotTerminating": not terminating}
+    for scope in scopes:
+        if not checks.get(scope, True):
+            return False
+    for expr in expressions:
+        name = expr.get("scopeName")
+        if name in checks and not checks[name]:
+            return False
+        if name == "PriorityClass" and not _priority_matches(expr, pod_spec):
+            return False
+    return True
+
+
+def _priority_matches(expr: Obj, pod_spec: Obj) -> bool:
+    name = pod_spec.get("priorityClassName", "")
+    op, values = expr.get("operator"), expr.get("values") or []
+    return {"In": name in values, "NotIn": name not in values, "Exists": bool(name),
+            "DoesNotExist": not name}.get(str(op), True)

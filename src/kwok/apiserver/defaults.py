@@ -152,22 +152,3 @@ def _pod_level_requests(spec: Obj) -> None:
             filled[name] = limits[name] if from_limit else str(amount)
     if filled:
         resources["requests"] = filled
-
-
-def qos_class(spec: Obj) -> str:
-    """Guaranteed when every container has equal cpu and memory requests and limits; BestEffort when
-    none has any request or limit; Burstable otherwise (pkg/apis/core/helper/qos)."""
-    containers = [c for k in ("containers", "initContainers") for c in spec.get(k) or [] if isinstance(c, dict)]
-    any_set, guaranteed = False, True
-    for c in containers:
-        res = c.get("resources") or {}
-        requests, limits = res.get("requests") or {}, res.get("limits") or {}
-        tracked = ("cpu", "memory")
-        if any(k in requests or k in limits for k in tracked):
-            any_set = True
-        for name in tracked:
-            if name not in limits or str(requests.get(name, limits.get(name))) != str(limits[name]):
-                guaranteed = False
-    if not any_set:
-        return "BestEffort"
-    return "Guaranteed" if guaranteed else "Burstable"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from kwok.apiserver.defaults import image_pull_policy, qos_class
+from kwok.api.podresources import qos_class
+from kwok.apiserver.defaults import image_pull_policy
 
 from .helpers import create, messages, pod, strategy, update
 

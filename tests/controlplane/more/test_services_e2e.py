@@ -253,6 +253,47 @@ def test_resource_quota_usage_tracks_creations_and_deletions(control_plane: Clus
     assert status is not None
 
 
+def test_scoped_quotas_measure_only_the_pods_they_select(control_plane: Cluster) -> None:
+    """A deletion is seen only by the controller, so the usage after it is the controller's count:
+    a BestEffort quota counts the pods without requests, a NotBestEffort one the others, and a
+    PriorityClass selector the pods of that class."""
+    api = control_plane.api
+    ns = namespace(api, "quota-scopes")
+    quotas = {"best-effort": {"scopes": ["BestEffort"]},
+              "not-best-effort": {"scopes": ["NotBestEffort"]},
+              "high": {"scopeSelector": {"matchExpressions": [{"scopeName": "PriorityClass", "operator": "In",
+                                                                "values": ["high"]}]}}}
+    for name, scope in quotas.items():
+        api.post(f"/api/v1/namespaces/{ns}/resourcequotas", {"apiVersion": "v1", "kind": "ResourceQuota",
+                                                             "metadata": {"name": name},
+                                                             "spec": {"hard": {"pods": "10"}, **scope}})
+    api.post("/apis/scheduling.k8s.io/v1/priorityclasses", {"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass",
+                                                           "metadata": {"name": "high"}, "value": 1000})
+    try:
+        best_effort = pod("free", {"app": "q"})
+        best_effort["spec"]["containers"][0].pop("resources", None)
+        for name in ("free", "free-2"):
+            body = {**best_effort, "metadata": {**best_effort["metadata"], "name": name}}
+            api.post(f"/api/v1/namespaces/{ns}/pods", body)
+        api.post(f"/api/v1/namespaces/{ns}/pods", pod("sized", {"app": "q"}, cpu="100m"))
+        urgent = pod("urgent", {"app": "q"}, cpu="100m")
+        urgent["spec"]["priorityClassName"] = "high"
+        api.post(f"/api/v1/namespaces/{ns}/pods", urgent)
+        api.delete(f"/api/v1/namespaces/{ns}/pods/free-2", {"kind": "DeleteOptions", "apiVersion": "v1",
+                                                            "gracePeriodSeconds": 0})
+
+        def used() -> dict[str, str | None]:
+            found = {}
+            for name in quotas:
+                status = api.get(f"/api/v1/namespaces/{ns}/resourcequotas/{name}").get("status") or {}
+                found[name] = (status.get("used") or {}).get("pods")
+            return found
+        expected = {"best-effort": "1", "not-best-effort": "2", "high": "1"}
+        wait_for(lambda: used() == expected, 20, what=f"scoped usage {expected}")
+    finally:
+        api.delete("/apis/scheduling.k8s.io/v1/priorityclasses/high")
+
+
 def test_resource_quota_counts_any_resource(control_plane: Cluster, tmp_path: Path) -> None:
     """A deletion is seen only by the controller (admission counts creations), so usage going down
     shows the controller's count."""

@@ -15,12 +15,12 @@ from kwok.api.podresources import (
     QUANTITY,
     Units,
     is_pod_quota_resource,
+    pod_matches_quota_scopes,
     pod_quota_usage,
     quota_constraint_error,
 )
 from kwok.api.quantity import Quantity, QuantityError
 from kwok.apiserver.admission.common import refuse
-from kwok.apiserver.defaults import qos_class
 from kwok.apiserver.registry import AdmissionPlugin, AdmissionRequest, Lookup, Obj
 
 Usage = dict[str, Quantity]
@@ -92,29 +92,6 @@ def usage_of(group: str, plural: str, obj: Obj, now: datetime | None = None) -> 
     return usage
 
 
-def _matches_scopes(quota: Obj, pod: Obj) -> bool:
-    spec = quota.get("spec") or {}
-    pod_spec = pod.get("spec") or {}
-    best_effort = qos_class(pod_spec) == "BestEffort"
-    terminating = pod_spec.get("activeDeadlineSeconds") is not None
-    checks = {"BestEffort": best_effort, "NotBestEffort": not best_effort,
-              "Terminating": terminating, "NotTerminating": not terminating}
-    for scope in spec.get("scopes") or []:
-        if not checks.get(scope, True):
-            return False
-    for expr in (spec.get("scopeSelector") or {}).get("matchExpressions") or []:
-        if expr.get("scopeName") in checks and not checks[expr["scopeName"]]:
-            return False
-        if expr.get("scopeName") == "PriorityClass" and not _priority_matches(expr, pod_spec):
-            return False
-    return True
-
-
-def _priority_matches(expr: Obj, pod_spec: Obj) -> bool:
-    name = pod_spec.get("priorityClassName", "")
-    op, values = expr.get("operator"), expr.get("values") or []
-    return {"In": name in values, "NotIn": name not in values, "Exists": bool(name),
-            "DoesNotExist": not name}.get(str(op), True)
 
 
 def pretty(usage: Usage) -> str:
@@ -151,7 +128,7 @@ async def measure(quota: Obj, lookup: Lookup, namespace: str | None, now: dateti
     used: Usage = {r: ZERO for r in hard}
     for group, plural in sorted(kinds):
         for obj in await lookup.list(group, plural, namespace):
-            if plural == "pods" and group == "" and not _matches_scopes(quota, obj):
+            if plural == "pods" and group == "" and not pod_matches_quota_scopes(quota, obj):
                 continue
             _add(used, {k: v for k, v in usage_of(group, plural, obj, now).items() if k in hard})
     return used
@@ -181,7 +158,7 @@ class ResourceQuota(AdmissionPlugin):
         group, plural = req.info.group, req.info.plural
         delta = usage_of(group, plural, req.obj)
         for quota in quotas:
-            if plural == "pods" and group == "" and not _matches_scopes(quota, req.obj):
+            if plural == "pods" and group == "" and not pod_matches_quota_scopes(quota, req.obj):
                 continue
             await self._check(req, lookup, quota, delta)
 
@@ -207,7 +184,7 @@ class ResourceQuota(AdmissionPlugin):
         group, plural = req.info.group, req.info.plural
         now = _time(req.ctx.now)
         for obj in await lookup.list(group, plural, req.namespace):
-            if plural == "pods" and group == "" and not _matches_scopes(quota, obj):
+            if plural == "pods" and group == "" and not pod_matches_quota_scopes(quota, obj):
                 continue
             _add(used, {k: v for k, v in usage_of(group, plural, obj, now).items() if k in hard})
         # Resources of other kinds keep the usage the quota last recorded.

@@ -3,7 +3,8 @@ graceful deletion, and the field selectors kubelets and schedulers watch with.""
 
 from __future__ import annotations
 
-from kwok.apiserver.defaults import default_pod, qos_class
+from kwok.api.podresources import qos_class
+from kwok.apiserver.defaults import default_pod
 from kwok.apiserver.registry import Cause, DeleteDecision, Obj, RequestContext, register
 from kwok.apiserver.strategies.base import KindStrategy, get_path, propagation_finalizer
 from kwok.apiserver.strategies.fielderrors import forbidden

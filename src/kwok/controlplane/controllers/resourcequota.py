@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from kwok.api.podresources import is_pod_quota_resource, pod_quota_usage
+from kwok.api.podresources import is_pod_quota_resource, pod_matches_quota_scopes, pod_quota_usage
 from kwok.api.quantity import Quantity
 from kwok.client import ApiError
 from kwok.controlplane.controllers.base import Controller
@@ -94,7 +94,9 @@ class ResourceQuotaController(Controller):
             return
         ns = quota["metadata"].get("namespace")
         hard = dict((quota.get("spec") or {}).get("hard") or {})
-        pods = [p for p in self.pods.store.values() if p["metadata"].get("namespace") == ns]
+        # a scoped quota (BestEffort, NotTerminating, PriorityClass, ...) measures only the pods it selects
+        pods = [p for p in self.pods.store.values()
+                if p["metadata"].get("namespace") == ns and pod_matches_quota_scopes(quota, p)]
         used = pods_usage(list(hard), pods, datetime.fromtimestamp(self.ctx.now(), UTC))
         for name in hard:
             if name not in used and (counted := counted_resource(name)) is not None:
