@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from kwok.api import podresources
 from kwok.api.podresources import (
     NANO,
     QUANTITY,
@@ -264,3 +265,57 @@ def test_quantities_keep_their_form() -> None:
     p = pod([ctr("a", {"memory": "1Gi"}), ctr("b", {"memory": "1Gi"})])
     assert pod_requests(p, QUANTITY)["memory"] == Quantity("2Gi")
     assert str(pod_requests(p, QUANTITY)["memory"]) == "2Gi"
+
+
+# --- QoS class and quota scopes -------------------------------------------------------------------
+
+def _qos_pod(*resources: dict[str, Any], pod_level: dict[str, Any] | None = None) -> dict[str, Any]:
+    spec: dict[str, Any] = {"containers": [{"name": f"c{i}", "resources": r} for i, r in enumerate(resources)]}
+    if pod_level is not None:
+        spec["resources"] = pod_level
+    return spec
+
+
+@pytest.mark.parametrize(("spec", "expected"), [
+    (_qos_pod({}), "BestEffort"),
+    (_qos_pod({"requests": {"cpu": "0"}}), "BestEffort"),                       # zero does not count
+    (_qos_pod({"requests": {"nvidia.com/gpu": "1"}}), "BestEffort"),            # neither cpu nor memory
+    (_qos_pod({"requests": {"cpu": "1", "memory": "1Gi"}, "limits": {"cpu": "1000m", "memory": "1Gi"}}),
+     "Guaranteed"),                                                              # compared as amounts
+    (_qos_pod({"requests": {"cpu": "1"}, "limits": {"cpu": "1"}}), "Burstable"),  # no memory limit
+    (_qos_pod({"requests": {"cpu": "1", "memory": "1Gi"}, "limits": {"cpu": "1", "memory": "1Gi"}},
+              {"requests": {"cpu": "1"}}), "Burstable"),
+    # pod-level resources decide alone once they name cpu or memory
+    (_qos_pod({"requests": {"cpu": "100m"}}, pod_level={"requests": {"cpu": "1", "memory": "1Gi"},
+                                                        "limits": {"cpu": "1", "memory": "1Gi"}}), "Guaranteed"),
+    (_qos_pod({"requests": {"cpu": "1", "memory": "1Gi"}, "limits": {"cpu": "1", "memory": "1Gi"}},
+              pod_level={"limits": {"cpu": "2", "memory": "1Gi"}, "requests": {"cpu": "1", "memory": "1Gi"}}),
+     "Burstable"),
+    # empty pod-level resources leave it to the containers (the 1.36 fix of nil vs empty)
+    (_qos_pod({"requests": {"cpu": "100m"}}, pod_level={}), "Burstable"),
+])
+def test_qos_class(spec: dict[str, Any], expected: str) -> None:
+    assert podresources.qos_class(spec) == expected
+
+
+def test_quota_scopes_select_pods() -> None:
+    best_effort = {"spec": {"containers": [{"name": "c"}]}}
+    sized = {"spec": {"containers": [{"name": "c", "resources": {"requests": {"cpu": "1"}}}],
+                      "activeDeadlineSeconds": 30, "priorityClassName": "high"}}
+
+    def quota(scopes: list[str] | None = None, **selector: Any) -> dict[str, Any]:
+        spec: dict[str, Any] = {"hard": {"pods": "1"}}
+        if scopes:
+            spec["scopes"] = scopes
+        if selector:
+            spec["scopeSelector"] = {"matchExpressions": [{"scopeName": "PriorityClass", **selector}]}
+        return {"spec": spec}
+
+    match = podresources.pod_matches_quota_scopes
+    assert match(quota(), best_effort) and match(quota(), sized)
+    assert match(quota(["BestEffort"]), best_effort) and not match(quota(["BestEffort"]), sized)
+    assert match(quota(["NotBestEffort", "Terminating"]), sized)
+    assert not match(quota(["NotTerminating"]), sized) and match(quota(["NotTerminating"]), best_effort)
+    assert match(quota(operator="In", values=["high"]), sized)
+    assert not match(quota(operator="In", values=["high"]), best_effort)
+    assert match(quota(operator="DoesNotExist"), best_effort) and match(quota(operator="Exists"), sized)

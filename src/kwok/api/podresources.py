@@ -509,22 +509,49 @@ def quota_constraint_error(pod: Obj, hard: Mapping[str, Any]) -> str:
                                        for name in sorted(missing)) if missing else ""
 
 def qos_class(spec: Obj) -> str:
-    """Guaranteed when every container has equal cpu and memory requests and limits; BestEffort when
-    none has any request or limit; Burstable otherwise (pkg/apis/core/helper/qos)."""
-    containers = [c for k in ("containers", "initContainers") for c in spec.get(k) or [] if isinstance(c, dict)]
-    any_set, guaranteed = False, True
-    for c in containers:
-        res = c.get("resources") or {}
-        requests, limits = res.get("requests") or {}, res.get("limits") or {}
-        tracked = ("cpu", "memory")
-        if any(k in requests or k in limits for k in tracked):
-            any_set = True
-        for name in tracked:
-            if name not in limits or str(requests.get(name, limits.get(name))) != str(limits[name]):
-                guaranteed = False
-    if not any_set:
+    """ComputePodQOS (pkg/apis/core/helper/qos) on a defaulted pod spec: only cpu and memory above
+    zero count. With pod-level resources set (cpu, memory or hugepages in spec.resources) those
+    alone decide; otherwise the containers' and init containers' amounts are summed. BestEffort
+    when nothing counts; Guaranteed when the limits name both cpu and memory (in every container,
+    or at the pod level) and the summed requests equal the summed limits; Burstable otherwise."""
+    requests: dict[str, Quantity] = {}
+    limits: dict[str, Quantity] = {}
+    guaranteed = True
+    pod_level = spec.get("resources")
+    if isinstance(pod_level, dict) and any(
+            is_supported_pod_level_resource(name)
+            for key in (REQUESTS, LIMITS) for name in (pod_level.get(key) or {})):
+        sources = [pod_level]
+    else:
+        sources = [c.get("resources") or {} for key in ("containers", "initContainers")
+                   for c in spec.get(key) or () if isinstance(c, dict)]
+    for resources in sources:
+        _qos_sum(requests, resources.get(REQUESTS))
+        if not {CPU, MEMORY} <= _qos_sum(limits, resources.get(LIMITS)):
+            guaranteed = False
+    if not requests and not limits:
         return "BestEffort"
-    return "Guaranteed" if guaranteed else "Burstable"
+    if guaranteed and len(requests) == len(limits) and all(
+            name in limits and limits[name] == amount for name, amount in requests.items()):
+        return "Guaranteed"
+    return "Burstable"
+
+
+def _qos_sum(into: dict[str, Quantity], values: Any) -> set[str]:
+    """Add the positive cpu and memory amounts of a ResourceList; the names found."""
+    found: set[str] = set()
+    for name in (CPU, MEMORY):
+        value = (values or {}).get(name) if isinstance(values, dict) else None
+        if value is None:
+            continue
+        try:
+            amount = parse_quantity_value(value)
+        except ValueError:
+            continue        # validation reports it
+        if amount.sign > 0:
+            found.add(name)
+            into[name] = into[name] + amount if name in into else amount
+    return found
 
 
 # --- quota scopes (pkg/quota/v1/evaluator/core/pods.go podMatchesScopeFunc) ------------------------
