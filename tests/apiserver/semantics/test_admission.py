@@ -95,6 +95,25 @@ def test_limit_ranger_refuses_out_of_bounds_containers() -> None:
                           "512Mi, maximum cpu usage per Container is 500m, but limit is 1]"
 
 
+def test_limit_ranger_measures_a_pod_as_it_runs() -> None:
+    """Type Pod bounds: an init container runs alone (the largest moment counts, not the sum), a
+    sidecar adds to everything after it, and pod-level resources replace the containers' total."""
+    lr = {"metadata": {"name": "l", "namespace": "default"}, "spec": {"limits": [
+        {"type": "Pod", "max": {"cpu": "1"}}]}}
+    lookup = MemoryLookup(("", "limitranges", lr))
+
+    def c(name: str, cpu: str, **extra: str) -> dict[str, object]:
+        return {"name": name, "image": "x", "resources": {"limits": {"cpu": cpu}}, **extra}
+
+    init = new_pod(c("app", "600m"), initContainers=[c("setup", "900m")])
+    run(LimitRanger(), init, lookup)          # max(600m, 900m): within 1
+    sidecar = new_pod(c("app", "600m"), initContainers=[c("proxy", "500m", restartPolicy="Always")])
+    err = refusal(LimitRanger(), sidecar, lookup)
+    assert err.message == 'pods "p" is forbidden: maximum cpu usage per Pod is 1, but limit is 1100m'
+    pod_level = new_pod(c("a", "600m"), c("b", "600m"), resources={"limits": {"cpu": "800m"}})
+    run(LimitRanger(), pod_level, lookup)     # the pod-level 800m, not 1200m
+
+
 def test_service_account_defaults_and_must_exist() -> None:
     req = new_pod()
     run(ServiceAccount(), req, MemoryLookup())

@@ -7,6 +7,7 @@ Defaults apply on create before the checks, and the pod records what was filled 
 
 from __future__ import annotations
 
+from kwok.api import podresources
 from kwok.api.quantity import Quantity, QuantityError
 from kwok.apiserver.admission.common import is_pod_create, refuse
 from kwok.apiserver.registry import AdmissionPlugin, AdmissionRequest, Lookup, Obj
@@ -90,14 +91,16 @@ def check_bounds(item: Obj, limit_type: str, requests: Obj, limits: Obj) -> list
     return errs
 
 
-def _pod_totals(spec: Obj, key: str) -> Obj:
-    sums: dict[str, list[Quantity]] = {}
-    for _kind, c in _containers(spec):
-        for name, value in ((c.get("resources") or {}).get(key) or {}).items():
-            q = _q(value)
-            if q is not None:
-                sums.setdefault(name, []).append(q)
-    return {name: str(sum(values[1:], values[0])) for name, values in sums.items()}
+def _pod_totals(pod: Obj) -> tuple[Obj, Obj]:
+    """The pod's requests and limits as LimitRanger's podRequests/podLimits count them: containers
+    summed, sidecars added, each other init container alone beside the sidecars before it (the
+    largest moment wins), pod-level resources in place of the total where set; no overhead."""
+    try:
+        requests = podresources.pod_requests(pod, podresources.QUANTITY, exclude_overhead=True, use_status=False)
+        limits = podresources.pod_limits(pod, podresources.QUANTITY, exclude_overhead=True, use_status=False)
+    except ValueError:
+        return {}, {}       # a malformed quantity: validation reports it
+    return {k: str(v) for k, v in requests.items()}, {k: str(v) for k, v in limits.items()}
 
 
 def check_pod(pod: Obj, ranges: list[Obj]) -> list[str]:
@@ -108,7 +111,7 @@ def check_pod(pod: Obj, ranges: list[Obj]) -> list[str]:
             res = c.get("resources") or {}
             errs += check_bounds(item, "Container", res.get("requests") or {}, res.get("limits") or {})
     for item in _items(ranges, "Pod"):
-        errs += check_bounds(item, "Pod", _pod_totals(spec, "requests"), _pod_totals(spec, "limits"))
+        errs += check_bounds(item, "Pod", *_pod_totals(pod))
     return errs
 
 
