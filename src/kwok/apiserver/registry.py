@@ -244,6 +244,7 @@ class SubresourceCall:
     flow: Any                          # kwok.apiserver.flow.Flow
     request: Any = None                # the aiohttp request (for streaming / WebSocket upgrades)
     patch_type: str = ""               # Content-Type of a PATCH body
+    proxy_path: str = ""               # pods|services|nodes/<name>/proxy/<this>
 
 
 SUBRESOURCE_HANDLERS: dict[str, Any] = {}

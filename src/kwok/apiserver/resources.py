@@ -306,6 +306,15 @@ class ResourceHandlers:
         handler = subresource_handler(target.subresource)
         if handler is None:
             raise errors.method_not_allowed()
+        if target.subresource == "proxy":
+            # the request goes on as it came: body, method and path are the backend's business
+            verb = {"GET": "get", "HEAD": "get", "POST": "create", "PUT": "update", "PATCH": "patch",
+                    "DELETE": "delete", "OPTIONS": "get"}.get(request.method, "")
+            proxied: web.StreamResponse = await handler(SubresourceCall(
+                verb=verb, served=served, namespace=target.namespace or "", name=target.name, subresource="proxy",
+                body=None, query=request.query, ctx=ctx, flow=self.flow, request=request,
+                proxy_path=target.proxy_path))
+            return proxied
         body = None
         method = request.method
         verb = {"GET": "get", "POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}.get(method, "")

@@ -4,6 +4,7 @@
     /apis/apps/v1/deployments                   a collection across all namespaces
     /api/v1/watch/namespaces/ns/pods            the legacy watch path
     /api/v1/namespaces/ns                       the Namespace ns itself (and its status/finalize)
+    /api/v1/nodes/n1/proxy/metrics/resource     nodes n1, subresource proxy, proxy_path metrics/resource
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ class Target:
     name: str = ""
     subresource: str = ""
     legacy_watch: bool = False
+    proxy_path: str = ""          # what follows .../proxy/ (pods, services, nodes), without the slash
 
 
 def parse(path: str) -> Target | None:
@@ -52,7 +54,10 @@ def parse(path: str) -> Target | None:
             return Target(group, version, "namespaces", None, rest[1], rest[2] if len(rest) > 2 else "",
                           legacy_watch)
     if len(rest) > 3:
-        return None
+        if rest[2] != "proxy":
+            return None
+        tail = "/".join(rest[3:]) + ("/" if path.endswith("/") else "")
+        return Target(group, version, rest[0], namespace, rest[1], "proxy", legacy_watch, tail)
     plural = rest[0] if rest else ""
     name = rest[1] if len(rest) > 1 else ""
     sub = rest[2] if len(rest) > 2 else ""

@@ -370,7 +370,9 @@ _DEFAULT_KUBELET_PORT = 10250
 def kubelet_base(node: Obj) -> str:
     """https://<address>:<port> of a node's kubelet, from the status it (or kwok) reports."""
     status = node.get("status") or {}
-    addresses = {a.get("type"): a.get("address") for a in status.get("addresses") or []}
+    addresses: dict[str, str] = {}
+    for a in status.get("addresses") or []:
+        addresses.setdefault(a.get("type"), a.get("address"))     # the first of each type
     host = next((addresses[t] for t in _ADDRESS_PREFERENCE if addresses.get(t)), None)
     if host is None:
         raise errors.bad_request(f"no preferred addresses found; known addresses: {list(addresses.values())}")
@@ -548,3 +550,111 @@ async def _pump_websocket(request: Any, url: str, query: list[tuple[str, str]], 
 
         await asyncio.gather(copy(client, upstream), copy(upstream, client), return_exceptions=True)
         return client
+
+
+# ------------------------------------------------------------------------------------------------
+# proxy: nodes/<name>/proxy/..., pods/<name>/proxy/..., services/<name>/proxy/...
+# ------------------------------------------------------------------------------------------------
+
+_HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
+                         "trailers", "transfer-encoding", "upgrade", "host", "authorization", "content-length",
+                         "accept-encoding"})
+
+
+def split_scheme_name_port(text: str) -> tuple[str, str, str]:
+    """utilnet.SplitSchemeNamePort: `name`, `name:port` or `scheme:name:port`."""
+    parts = text.split(":")
+    if len(parts) == 1:
+        scheme, name, port = "", parts[0], ""
+    elif len(parts) == 2:
+        scheme, name, port = "", parts[0], parts[1]
+    elif len(parts) == 3:
+        scheme, name, port = parts
+    else:
+        raise errors.bad_request(f"invalid request {text}")
+    if not name or scheme not in ("", "http", "https"):
+        raise errors.bad_request(f"invalid request {text}")
+    return scheme, name, port
+
+
+@register_subresource("proxy")
+async def proxy(call: SubresourceCall) -> Any:
+    """The API server's proxy to a node's kubelet, a pod's IP or a service's endpoint (the
+    `ResourceLocation` of each), the request passed on as it came."""
+    scheme, name, port = split_scheme_name_port(call.name)
+    plural = call.served.info.plural
+    flow, catalog = call.flow, call.flow.catalog
+    if plural == "nodes":
+        node = flow.get(call.served, "", name)
+        base = kubelet_base(node)
+        if port:
+            base = base.rsplit(":", 1)[0] + f":{port}"
+        if scheme == "http":
+            base = "http" + base[len("https"):]
+    elif plural == "pods":
+        pod = flow.get(call.served, call.namespace, name)
+        ip = (pod.get("status") or {}).get("podIP")
+        if not ip:
+            raise errors.service_unavailable(f"address not allowed: pod {name} has no IP")
+        host = f"[{ip}]" if ":" in ip else ip
+        base = f"{scheme or 'http'}://{host}" + (f":{port}" if port else "")
+    else:
+        flow.get(call.served, call.namespace, name)        # 404 for a missing service
+        endpoints = catalog.get("", "v1", "endpoints")
+        try:
+            found = flow.get(endpoints, call.namespace, name)
+        except errors.ApiError as err:
+            if err.code != 404:
+                raise
+            found = {}
+        base = _service_endpoint(found, name, port, scheme)
+    url = f"{base}/{call.proxy_path}"
+    return await _forward(call, url)
+
+
+def _service_endpoint(endpoints: Obj, service: str, port: str, scheme: str) -> str:
+    """The first ready address of the service's Endpoints, on the port named (by name or number;
+    the only one when none is named)."""
+    for subset in endpoints.get("subsets") or []:
+        addresses = subset.get("addresses") or []
+        ports = subset.get("ports") or []
+        if not addresses:
+            continue
+        if port:
+            chosen = next((p for p in ports if p.get("name") == port or str(p.get("port")) == port), None)
+        else:
+            chosen = ports[0] if len(ports) == 1 else None
+        if chosen is None:
+            continue
+        ip = addresses[0].get("ip", "")
+        host = f"[{ip}]" if ":" in ip else ip
+        return f"{scheme or 'http'}://{host}:{chosen.get('port')}"
+    raise errors.service_unavailable(f'no endpoints available for service "{service}"')
+
+
+async def _forward(call: SubresourceCall, url: str) -> Any:
+    import aiohttp
+    from aiohttp import web
+
+    request = call.request
+    headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP}
+    headers["Accept-Encoding"] = "identity"
+    body = await request.read() if request.can_read_body else None
+    timeout = aiohttp.ClientTimeout(total=None, sock_connect=10)
+    async with aiohttp.ClientSession(timeout=timeout, auto_decompress=False) as session:
+        try:
+            upstream = await session.request(request.method, url, params=list(request.query.items()),
+                                             headers=headers, data=body, ssl=False, allow_redirects=False)
+        except (aiohttp.ClientError, OSError, ValueError) as exc:
+            raise errors.service_unavailable(f"error trying to reach service: {exc}") from None
+        async with upstream:
+            response = web.StreamResponse(status=upstream.status, reason=upstream.reason, headers={
+                k: v for k, v in upstream.headers.items() if k.lower() not in _HOP_BY_HOP})
+            await response.prepare(request)
+            try:
+                async for chunk in upstream.content.iter_any():
+                    await response.write(chunk)
+                await response.write_eof()
+            except (ConnectionResetError, aiohttp.ClientPayloadError):
+                pass   # one side went away: end the stream
+            return response

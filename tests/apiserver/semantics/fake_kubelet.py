@@ -1,4 +1,5 @@
-"""A stand-in kubelet for proxy tests: HTTPS on a free port, container logs and a v5 exec stream."""
+"""A stand-in kubelet for proxy tests: HTTPS on a free port, container logs, a v5 exec stream and an
+/echo/ endpoint that describes the request it got."""
 
 from __future__ import annotations
 
@@ -35,6 +36,14 @@ async def _exec(request: web.Request) -> web.WebSocketResponse:
     return ws
 
 
+async def _echo(request: web.Request) -> web.Response:
+    """What a proxied request looked like when it arrived: method, path, query, body, a header."""
+    body = await request.text()
+    return web.json_response({"method": request.method, "path": request.path, "query": dict(request.query),
+                              "body": body, "header": request.headers.get("X-Test", "")},
+                             headers={"X-Kubelet": "fake"})
+
+
 class FakeKubelet:
     def __init__(self, workdir: Path) -> None:
         _ca, cert, key = generate(workdir / "kubelet-pki", ["127.0.0.1"])
@@ -54,6 +63,7 @@ class FakeKubelet:
         app = web.Application()
         app.router.add_get("/containerLogs/{ns}/{pod}/{container}", _logs)
         app.router.add_get("/exec/{ns}/{pod}/{container}", _exec)
+        app.router.add_route("*", "/echo/{tail:.*}", _echo)
         self.runner = web.AppRunner(app)
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", 0, ssl_context=self.context)

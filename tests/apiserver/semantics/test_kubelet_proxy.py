@@ -1,4 +1,4 @@
-"""pods/log and pods/exec reach the pod's node kubelet (status.addresses + daemonEndpoints)."""
+"""pods/log, pods/exec and nodes/proxy reach the node's kubelet (status.addresses + daemonEndpoints)."""
 
 from __future__ import annotations
 
@@ -57,3 +57,26 @@ def test_unscheduled_pod_has_no_logs(apiserver: ApiServer, workdir: Path) -> Non
     apiserver.request("POST", "/api/v1/namespaces/default/pods", pod)
     code, body, _ = apiserver.request("GET", "/api/v1/namespaces/default/pods/waiting/log")
     assert code == 400 and "does not have a host assigned" in json.dumps(body)
+
+
+def test_node_proxy_passes_the_request_on(apiserver: ApiServer, bound_pod: str, kubectl_bin: str) -> None:
+    """`kubectl get --raw /api/v1/nodes/<node>/proxy/...` as KWOK users read a node's metrics: the
+    path after proxy/, the query, the method and the body reach the kubelet; its reply comes back."""
+    out = apiserver.kubectl(kubectl_bin, "get", "--raw", "/api/v1/nodes/fake-node/proxy/echo/metrics/resource?x=1")
+    assert json.loads(out.stdout) == {"method": "GET", "path": "/echo/metrics/resource", "query": {"x": "1"},
+                                      "body": "", "header": ""}
+    code, body, headers = apiserver.request("POST", "/api/v1/nodes/fake-node/proxy/echo/run", {"a": 1},
+                                            headers={"X-Test": "yes"})
+    assert code == 200 and headers.get("X-Kubelet") == "fake"
+    assert (body["method"], body["path"], json.loads(body["body"]), body["header"]) == ("POST", "/echo/run", {"a": 1},
+                                                                                        "yes")
+
+
+def test_node_proxy_errors(apiserver: ApiServer, bound_pod: str) -> None:
+    code, body, _ = apiserver.request("GET", "/api/v1/nodes/ghost/proxy/healthz")
+    assert code == 404 and body["message"] == 'nodes "ghost" not found'
+    code, body, _ = apiserver.request("GET", "/api/v1/nodes/fake-node:1/proxy/healthz")    # nothing listens there
+    assert code == 503 and body["reason"] == "ServiceUnavailable"
+    assert body["message"].startswith("error trying to reach service")
+    code, body, _ = apiserver.request("GET", "/api/v1/nodes/ftp:fake-node:1/proxy/healthz")
+    assert code == 400 and body["message"] == "invalid request ftp:fake-node:1"
