@@ -30,7 +30,9 @@ def test_restart_keeps_objects_and_continues_resource_versions(tmp_path: Path) -
     try:
         after = again.request("GET", CM)[1]
         assert after["items"] == before["items"]
-        assert after["metadata"]["resourceVersion"] == before["metadata"]["resourceVersion"]
+        # never behind; the server's own start-up writes (the `kubernetes` Endpoints now name its new
+        # port) may have moved it on
+        assert int(after["metadata"]["resourceVersion"]) >= int(before["metadata"]["resourceVersion"])
         code, created, _ = again.request("POST", CM, {"metadata": {"name": "new"}})
         assert int(created["metadata"]["resourceVersion"]) > int(before["metadata"]["resourceVersion"])
     finally:

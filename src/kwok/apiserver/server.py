@@ -8,6 +8,7 @@ flush the store and exit.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import os
 import signal
@@ -21,7 +22,7 @@ from aiohttp import web
 
 from kwok.apiserver.app import Server, build_app
 from kwok.apiserver.auth import Authenticator
-from kwok.apiserver.bootstrap import ensure_system_objects
+from kwok.apiserver.bootstrap import ensure_kubernetes_service, ensure_system_objects
 from kwok.apiserver.catalog import Catalog
 from kwok.apiserver.crd import CrdController
 from kwok.apiserver.registry import AdmissionPlugin, Obj, admission_chain
@@ -121,6 +122,9 @@ async def serve(options: Options) -> None:
                            handler_cancellation=True)
     await runner.setup()
     ports = await _start_sites(runner, options)
+    served_port = ports.get("https") or ports.get("http")
+    if served_port:
+        await ensure_kubernetes_service(server.flow, catalog, _advertised(options.bind_address), int(served_port))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -142,6 +146,18 @@ async def serve(options: Options) -> None:
         for plugin in server.admission:
             await plugin.close()
         await store.close()
+
+
+def _advertised(bind_address: str) -> str:
+    """The address the `kubernetes` Endpoints name: the bind address, or loopback for a wildcard."""
+    if bind_address in ("", "0.0.0.0"):
+        return "127.0.0.1"
+    if bind_address == "::":
+        return "::1"
+    try:
+        return str(ipaddress.ip_address(bind_address))
+    except ValueError:
+        return "127.0.0.1"      # a host name: Endpoints hold addresses
 
 
 async def _start_sites(runner: web.AppRunner, options: Options) -> dict[str, str]:

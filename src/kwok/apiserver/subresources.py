@@ -599,7 +599,13 @@ async def proxy(call: SubresourceCall) -> Any:
         host = f"[{ip}]" if ":" in ip else ip
         base = f"{scheme or 'http'}://{host}" + (f":{port}" if port else "")
     else:
-        flow.get(call.served, call.namespace, name)        # 404 for a missing service
+        service = flow.get(call.served, call.namespace, name)        # 404 for a missing service
+        if port:
+            # a service port, by name or number, stands for the endpoint port of that name
+            for service_port in (service.get("spec") or {}).get("ports") or []:
+                if port in (service_port.get("name"), str(service_port.get("port"))):
+                    port = service_port.get("name") or ""    # unnamed: the only endpoint port
+                    break
         endpoints = catalog.get("", "v1", "endpoints")
         try:
             found = flow.get(endpoints, call.namespace, name)
@@ -613,8 +619,8 @@ async def proxy(call: SubresourceCall) -> Any:
 
 
 def _service_endpoint(endpoints: Obj, service: str, port: str, scheme: str) -> str:
-    """The first ready address of the service's Endpoints, on the port named (by name or number;
-    the only one when none is named)."""
+    """The first ready address of the service's Endpoints, on the port named (by its name, or its
+    number for an unnamed one; the only one when none is named)."""
     for subset in endpoints.get("subsets") or []:
         addresses = subset.get("addresses") or []
         ports = subset.get("ports") or []

@@ -80,3 +80,21 @@ def test_node_proxy_errors(apiserver: ApiServer, bound_pod: str) -> None:
     assert body["message"].startswith("error trying to reach service")
     code, body, _ = apiserver.request("GET", "/api/v1/nodes/ftp:fake-node:1/proxy/healthz")
     assert code == 400 and body["message"] == "invalid request ftp:fake-node:1"
+
+
+def test_the_kubernetes_service_points_at_the_server(apiserver: ApiServer, kubectl_bin: str) -> None:
+    """As a real API server does at start: `default/kubernetes` on the first service address, its
+    Endpoints and EndpointSlice on this server, and the service proxy reaching it."""
+    port = int(apiserver.url.rsplit(":", 1)[1])
+    service = json.loads(apiserver.kubectl(kubectl_bin, "get", "service", "kubernetes", "-o", "json").stdout)
+    assert service["spec"]["clusterIP"] == "10.96.0.1"
+    assert service["spec"]["ports"] == [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": port}]
+    endpoints = json.loads(apiserver.kubectl(kubectl_bin, "get", "endpoints", "kubernetes", "-o", "json").stdout)
+    assert endpoints["subsets"] == [{"addresses": [{"ip": "127.0.0.1"}],
+                                     "ports": [{"name": "https", "port": port, "protocol": "TCP"}]}]
+    code, body, _ = apiserver.request("GET", "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices/kubernetes")
+    assert code == 200 and body["endpoints"][0]["addresses"] == ["127.0.0.1"]
+    scheme = apiserver.url.split(":", 1)[0]
+    out = apiserver.kubectl(kubectl_bin, "get", "--raw",
+                            f"/api/v1/namespaces/default/services/{scheme}:kubernetes:443/proxy/version").stdout
+    assert json.loads(out)["major"] == "1"
