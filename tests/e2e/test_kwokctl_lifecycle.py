@@ -100,3 +100,38 @@ def test_missing_cluster_is_a_one_line_error(env: dict[str, str]) -> None:
     proc = kwokctl(env, "--name", "ghost", "stop", "cluster", check=False)
     assert proc.returncode == 1
     assert proc.stderr.strip() == f"Error: cluster 'ghost' does not exist ({env['KWOK_WORKDIR']}/clusters/ghost)"
+
+
+def test_k8s_snapshot_moves_objects_between_clusters(env: dict[str, str], tmp_path: Path) -> None:
+    """`snapshot save --format k8s` from one cluster, `restore` into another: the objects arrive,
+    owner references point at the new owners' uids, and what the new cluster already has (its
+    namespaces, its own `kubernetes` Service and Endpoints on its own port) is kept."""
+    import json
+
+    kube = KUBECTLS["kubectl-1.37"]
+    snap = tmp_path / "snap.yaml"
+    kwokctl(env, "--name", "src", "create", "cluster")
+    kwokctl(env, "--name", "dst", "create", "cluster")
+    try:
+        src = ("--context", "kwok-src")
+        kubectl(env, kube, *src, "create", "deployment", "web", "--image=nginx", "--replicas=0")
+        kubectl(env, kube, *src, "create", "service", "clusterip", "web", "--tcp=80:8080")
+        wait_for(lambda: kubectl(env, kube, *src, "get", "rs", "-o", "name").stdout.strip() != "", what="a ReplicaSet")
+        kwokctl(env, "--name", "src", "snapshot", "save", "--format", "k8s", "--path", str(snap))
+        out = kwokctl(env, "--name", "dst", "snapshot", "restore", "--format", "k8s", "--path", str(snap))
+        assert out.stderr.startswith("Restored ")     # progress goes to stderr, as KWOK logs it
+
+        dst = ("--context", "kwok-dst")
+
+        def get(*what: str) -> dict:  # type: ignore[type-arg]
+            return json.loads(kubectl(env, kube, *dst, "get", *what, "-o", "json").stdout)
+
+        deployment = get("deployment", "web")
+        rs = get("rs")["items"]
+        assert len(rs) == 1 and rs[0]["metadata"]["ownerReferences"][0]["uid"] == deployment["metadata"]["uid"]
+        assert get("service", "web")["spec"]["ports"][0]["targetPort"] == 8080
+        server = Path(env["KWOK_WORKDIR"], "clusters", "dst", "kubeconfig.yaml").read_text()
+        port = get("endpoints", "kubernetes")["subsets"][0]["ports"][0]["port"]
+        assert f"127.0.0.1:{port}" in server
+    finally:
+        kwokctl(env, "delete", "cluster", "--all", check=False)

@@ -192,8 +192,16 @@ async def _create(client: Client, doc: dict[str, Any], old_to_new: dict[str, str
     try:
         out = await api.create(doc, namespace=meta.get("namespace") if namespaced else None)
     except ApiError as e:
-        if e.is_already_exists:   # e.g. the namespaces every cluster has: link children to it
-            live = await api.get(meta["name"], namespace=meta.get("namespace") if namespaced else None)
-            return str(live["metadata"]["uid"])
-        raise SnapshotError(f"restoring {doc['kind']} {meta.get('name')}: {e.message}") from None
+        # already there (the namespaces every cluster has; the `kubernetes` Service, whose create
+        # fails on its taken cluster IP before the name is checked): keep it, link children to it
+        ns = meta.get("namespace") if namespaced else None
+        live = None
+        if e.is_already_exists or e.status in (409, 422):
+            try:
+                live = await api.get(meta["name"], namespace=ns)
+            except ApiError:
+                live = None
+        if live is None:
+            raise SnapshotError(f"restoring {doc['kind']} {meta.get('name')}: {e.message}") from None
+        return str(live["metadata"]["uid"])
     return str(out["metadata"]["uid"])
