@@ -317,6 +317,16 @@ def pod_level_requests(pod: Obj, units: Units[A]) -> dict[str, A]:
     return requests
 
 
+def aggregate_container_requests(pod: Obj, units: Units[A]) -> dict[str, A]:
+    """The containers' effective requests (sidecars and init containers counted as they run),
+    before pod-level resources and overhead: what pod-level requests must cover."""
+    return _aggregate(pod, units, _spec_requests, None, None, False)
+
+
+def aggregate_container_limits(pod: Obj, units: Units[A]) -> dict[str, A]:
+    return _aggregate(pod, units, _spec_limits, None, None, False)
+
+
 def pod_level_limits(pod: Obj, units: Units[A]) -> dict[str, A]:
     resources = (pod.get("spec") or {}).get("resources") or {}
     return {name: units.parse(value) for name, value in (resources.get(LIMITS) or {}).items()

@@ -169,3 +169,24 @@ def test_volume_mounts_must_name_a_volume() -> None:
     obj, causes = create("", "pods", pod("p", {**mounting, "volumeMounts": mounting["volumeMounts"][1:]},
                                          volumes=[{"name": "cache"}]))
     assert causes == [] and obj["spec"]["volumes"] == [{"name": "cache", "emptyDir": {}}]
+
+
+def test_pod_level_resources_must_cover_the_containers() -> None:
+    """validatePodResourceConsistency, with the real messages (as a 1.34+ server answers)."""
+    containers = [{"name": "a", "image": "x", "resources": {"requests": {"cpu": "1", "memory": "4Gi"}}},
+                  {"name": "b", "image": "x", "resources": {"requests": {"cpu": "500m", "memory": "2Gi"}}}]
+    _, causes = create("", "pods", pod("p", *containers, resources={"requests": {"cpu": "1", "memory": "576Mi"}}))
+    assert messages(causes) == [
+        'spec.resources.requests[cpu]: Invalid value: "1": must be greater than or equal to aggregate container '
+        "requests of 1500m",
+        'spec.resources.requests[memory]: Invalid value: "576Mi": must be greater than or equal to aggregate '
+        "container requests of 6Gi"]
+    limited = [{"name": "a", "image": "x", "resources": {"limits": {"cpu": "2"}}}]
+    _, causes = create("", "pods", pod("p", *limited, resources={"limits": {"cpu": "1"}, "requests": {"cpu": "1"}}))
+    assert 'spec.resources.containers[0][cpu].limits: Invalid value: "2": must be less than or equal to pod ' \
+           "limits of 1" in messages(causes)
+    _, causes = create("", "pods", pod("p", {"name": "a", "image": "x"}, resources={"limits": {"pods": "1"}}))
+    assert messages(causes) == ['spec.resources.limits[pods]: Unsupported value: "pods": supported values: "cpu", '
+                                '"hugepages-", "memory"']
+    fitting = pod("p", *containers, resources={"requests": {"cpu": "2", "memory": "6Gi"}})
+    assert create("", "pods", fitting)[1] == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kwok.api import podresources
 from kwok.api.errors import go_quote
 from kwok.api.quantity import Quantity, QuantityError
 from kwok.apiserver.registry import Cause, Obj
@@ -40,7 +41,7 @@ def validate_pod_spec(spec: Any, path: str) -> list[Cause]:
             if isinstance(c, dict):
                 causes += _validate_mounts(c.get("volumeMounts") or [], f"{path}.{key}[{i}].volumeMounts", volumes)
     if isinstance(spec.get("resources"), dict):     # pod-level resources (PodLevelResources)
-        causes += _validate_resources(spec["resources"], f"{path}.resources")
+        causes += _validate_pod_resources(spec, f"{path}.resources")
     causes += _enum(spec, "restartPolicy", RESTART_POLICIES, path)
     causes += _enum(spec, "dnsPolicy", DNS_POLICIES, path)
     causes += non_negative(f"{path}.terminationGracePeriodSeconds", spec.get("terminationGracePeriodSeconds"))
@@ -103,6 +104,61 @@ def _validate_resources(resources: Obj, path: str) -> list[Cause]:
         if name in limits and request > limits[name]:
             causes.append(invalid(f"{path}.requests", str(request),
                                   f"must be less than or equal to {name} limit of {limits[name]}"))
+    return causes
+
+
+_STANDARD_UNQUALIFIED = frozenset({"cpu", "memory", "ephemeral-storage", "storage", "pods", "services",
+                                   "replicationcontrollers", "resourcequotas", "secrets", "configmaps",
+                                   "persistentvolumeclaims", "requests.cpu", "requests.memory",
+                                   "requests.storage", "requests.ephemeral-storage", "limits.cpu", "limits.memory",
+                                   "limits.ephemeral-storage"})
+
+
+def _validate_pod_resources(spec: Obj, path: str) -> list[Cause]:
+    """Pod-level resources (validatePodResources): only cpu, memory and hugepages; quantities as for
+    containers; then consistency with the containers (validatePodResourceConsistency): pod-level
+    requests cover the containers' effective requests, a pod-level hugepages limit their limits,
+    and no container limit is over the pod's."""
+    resources = spec["resources"]
+    causes: list[Cause] = []
+    for key in ("limits", "requests"):
+        for name in sorted(resources.get(key) or {}):
+            if podresources.is_supported_pod_level_resource(name):
+                continue
+            field = f"{path}.{key}[{name}]"
+            if "/" not in name and name not in _STANDARD_UNQUALIFIED:
+                causes.append(invalid(field, name, "must be a standard resource type or fully qualified"))
+            else:
+                causes.append(not_supported(field, name, ["cpu", "hugepages-", "memory"]))
+    causes += _validate_resources(resources, path)
+    if causes:
+        return causes
+    units = podresources.QUANTITY
+    pod = {"spec": spec}
+    requests = {k: units.parse(v) for k, v in (resources.get("requests") or {}).items()}
+    limits = {k: units.parse(v) for k, v in (resources.get("limits") or {}).items()}
+    try:
+        total_requests = podresources.aggregate_container_requests(pod, units)
+        total_limits = podresources.aggregate_container_limits(pod, units)
+    except (QuantityError, TypeError, AttributeError):
+        return causes      # a container's own quantity is wrong: its check reports it
+    for name, total in sorted(total_requests.items()):
+        if name in requests and total > requests[name]:
+            causes.append(invalid(f"{path}.requests[{name}]", str(requests[name]),
+                                  f"must be greater than or equal to aggregate container requests of {total}"))
+    for name, total in sorted(total_limits.items()):
+        if name.startswith("hugepages-") and name in limits and total > limits[name]:
+            causes.append(invalid(f"{path}.limits[{name}]", str(limits[name]),
+                                  f"must be greater than or equal to aggregate container limits of {total}"))
+    for i, container in enumerate(spec.get("containers") or []):
+        own = ((container.get("resources") or {}).get("limits") or {}) if isinstance(container, dict) else {}
+        for name, value in sorted(own.items()):
+            if name in limits:
+                amount = units.parse(value)
+                if amount > limits[name]:
+                    # the real path is built from the pod-level resources path, index and name
+                    causes.append(invalid(f"{path}.containers[{i}][{name}].limits", str(amount),
+                                          f"must be less than or equal to pod limits of {limits[name]}"))
     return causes
 
 
