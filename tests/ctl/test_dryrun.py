@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -15,11 +17,17 @@ TESTDATA = Path(__file__).parent / "testdata"
 
 
 def dry_run(tmp_path: Path, *args: str) -> str:
-    env = dict(os.environ, KWOK_WORKDIR=str(tmp_path / "work"), KUBECONFIG=str(tmp_path / "kubeconfig"))
-    proc = subprocess.run([command("kwokctl"), "--dry-run", *args], env=env, capture_output=True, text=True,
-                          timeout=60, check=True)
-    assert not (tmp_path / "work").exists(), "--dry-run must not create anything"
-    out = proc.stdout.replace(str(tmp_path / "work"), "<ROOT_DIR>")
+    # a short work folder, whatever pytest's tmp_path is: a deep one moves the API server's socket
+    # out of the cluster folder (a Unix socket path holds 108 bytes), which the golden files do not show
+    short = Path(tempfile.mkdtemp(prefix="kd-", dir="/tmp"))
+    try:
+        env = dict(os.environ, KWOK_WORKDIR=str(short / "work"), KUBECONFIG=str(tmp_path / "kubeconfig"))
+        proc = subprocess.run([command("kwokctl"), "--dry-run", *args], env=env, capture_output=True, text=True,
+                              timeout=60, check=True)
+        assert not (short / "work").exists(), "--dry-run must not create anything"
+    finally:
+        shutil.rmtree(short, ignore_errors=True)
+    out = proc.stdout.replace(str(short / "work"), "<ROOT_DIR>")
     # The interpreter path differs per machine and venv.
     return re.sub(r"\S*/python[\d.]*(?= )", "<PYTHON>", out)
 

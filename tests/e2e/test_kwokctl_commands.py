@@ -119,6 +119,12 @@ def test_metrics_are_served_by_default_and_kubectl_top_works(env: dict[str, str]
         for kube in KUBECTLS.values():
             wait_for(lambda k=kube: "pod-000001" in kubectl(env, k, "--context", "kwok-top", "top", "pods",
                                                            check=False).stdout, what=f"{kube} top pods")
+            # the same metrics through the API server's node proxy, as KWOK's docs read them: the
+            # scaled node's Hostname (kwok's --node-name) leads to kwok, as with kube-apiserver's
+            # default --kubelet-preferred-address-types
+            raw = kubectl(env, kube, "--context", "kwok-top", "get", "--raw",
+                          "/api/v1/nodes/node-000000/proxy/metrics/nodes/node-000000/metrics/resource").stdout
+            assert 'pod="pod-000001"' in raw
     finally:
         kwokctl(env, "delete", "cluster", "--name", "top")
 
@@ -130,3 +136,21 @@ def test_disable_metrics_server_leaves_the_metrics_out(env: dict[str, str]) -> N
         assert "kind: Stage" in text and "kind: Metric" not in text
     finally:
         kwokctl(env, "delete", "cluster", "--name", "nometrics")
+
+
+def test_a_deep_workdir_still_gets_a_cluster(env: dict[str, str], tmp_path: Path) -> None:
+    """A $KWOK_WORKDIR too deep for a Unix socket path (108 bytes) does not stop the API server:
+    its socket goes to a private folder of the temporary directory, and goes with the cluster."""
+    deep = tmp_path / ("d" * 60) / ("e" * 60)
+    deep_env = dict(env, KWOK_WORKDIR=str(deep))
+    kwokctl(deep_env, "create", "cluster", "--name", "deep")
+    try:
+        kube = KUBECTLS["kubectl-1.37"]
+        assert "namespace/default" in kubectl(deep_env, kube, "--context", "kwok-deep", "get", "ns", "-o",
+                                              "name").stdout
+        internal = (deep / "clusters/deep/kubeconfig").read_text()
+        socket = internal.split("unix://", 1)[1].split()[0]
+        assert Path(socket).exists() and len(socket) <= 100
+    finally:
+        kwokctl(deep_env, "delete", "cluster", "--name", "deep")
+    assert not Path(socket).exists()

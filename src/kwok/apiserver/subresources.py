@@ -361,7 +361,8 @@ async def finalize(call: SubresourceCall) -> tuple[int, Obj]:
 # kubelet-proxied: log, exec, attach, portforward
 # ------------------------------------------------------------------------------------------------
 
-_ADDRESS_PREFERENCE = ("InternalIP", "Hostname", "InternalDNS", "ExternalIP", "ExternalDNS")
+# kube-apiserver's --kubelet-preferred-address-types default: the node's own name first
+_ADDRESS_PREFERENCE = ("Hostname", "InternalDNS", "InternalIP", "ExternalDNS", "ExternalIP")
 _LOG_OPTIONS = ("follow", "previous", "sinceSeconds", "sinceTime", "tailLines", "timestamps", "limitBytes",
                 "insecureSkipTLSVerifyBackend")
 _DEFAULT_KUBELET_PORT = 10250

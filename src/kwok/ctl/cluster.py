@@ -181,6 +181,7 @@ class Cluster:
         ready (a bad flag, say) fails the start with its log tail."""
         first = [c for c in components if c.name in (comps.ETCD, comps.APISERVER)]
         if any(c.name == comps.APISERVER for c in first):
+            self.paths.socket.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             self.paths.socket.unlink(missing_ok=True)   # a stale socket would release them early
         pids = {c.name: self._spawn(c) for c in first}
         if meanwhile is not None:
@@ -257,6 +258,7 @@ class Cluster:
 
     def _teardown(self) -> None:
         process.kill(self.paths, list(comps.ALL))
+        self.paths.socket.unlink(missing_ok=True)    # it may live outside the folder
         remove_folder(self.paths.root)
 
 

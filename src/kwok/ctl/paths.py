@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+_SOCKET_PATH_MAX = 100     # sun_path holds 108 bytes with the final NUL; some margin
 
 
 @dataclass(frozen=True)
@@ -69,7 +73,14 @@ class ClusterPaths:
 
     @property
     def socket(self) -> Path:
-        return self.root / "apiserver.sock"
+        """The API server's Unix socket: in the cluster folder, unless that path is too long for
+        one (108 bytes on Linux, with a deep $KWOK_WORKDIR); then in a private folder of the
+        temporary directory, named after the cluster folder."""
+        path = self.root / "apiserver.sock"
+        if len(os.fsencode(path)) <= _SOCKET_PATH_MAX:
+            return path
+        digest = hashlib.sha256(os.fsencode(self.root.resolve())).hexdigest()[:20]
+        return Path(tempfile.gettempdir()) / f"kwok-{os.getuid()}" / f"{digest}.sock"
 
     @property
     def data(self) -> Path:
