@@ -102,7 +102,13 @@ def test_kubelet_address_comes_from_node_status() -> None:
     node = {"status": {"addresses": [{"type": "Hostname", "address": "node-1"},
                                      {"type": "InternalIP", "address": "10.0.0.7"}],
                        "daemonEndpoints": {"kubeletEndpoint": {"Port": 10247}}}}
-    assert kubelet_base(node) == "https://10.0.0.7:10247"
+    # kube-apiserver's default --kubelet-preferred-address-types: Hostname, InternalDNS, InternalIP, ...
+    assert kubelet_base(node) == "https://node-1:10247"
+    node["status"]["addresses"] = [{"type": "ExternalIP", "address": "203.0.113.9"},
+                                   {"type": "InternalIP", "address": "10.0.0.7"},
+                                   {"type": "InternalIP", "address": "10.0.0.8"},
+                                   {"type": "Hostname", "address": ""}]      # an empty one is skipped
+    assert kubelet_base(node) == "https://10.0.0.7:10247"       # the first of its type
     assert kubelet_base({"status": {"addresses": [{"type": "InternalIP", "address": "::1"}]}}) == "https://[::1]:10250"
 
 
