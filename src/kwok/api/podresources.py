@@ -518,6 +518,10 @@ def quota_constraint_error(pod: Obj, hard: Mapping[str, Any]) -> str:
     return "must specify " + "; ".join(f"{name} for: {','.join(sorted(missing[name]))}"
                                        for name in sorted(missing)) if missing else ""
 
+
+# --- QoS class (pkg/apis/core/helper/qos ComputePodQOS) -------------------------------------------
+
+
 def qos_class(spec: Obj) -> str:
     """ComputePodQOS (pkg/apis/core/helper/qos) on a defaulted pod spec: only cpu and memory above
     zero count. With pod-level resources set (cpu, memory or hugepages in spec.resources) those

@@ -37,6 +37,11 @@ def _objects() -> list[tuple[str, str, str, Obj]]:
     return out
 
 
+def _system_context() -> RequestContext:
+    """Who the server's own start-up writes are from."""
+    return RequestContext(user="system:apiserver", groups=("system:masters",), now=rfc3339(now_utc()))
+
+
 async def ensure_system_objects(flow: Flow, catalog: Catalog) -> int:
     """Create what is missing; returns how many objects were created."""
     created = 0
@@ -44,9 +49,8 @@ async def ensure_system_objects(flow: Flow, catalog: Catalog) -> int:
         served = catalog.get(group, version, plural)
         if served is None or flow.store.get(served.key, "", obj["metadata"]["name"]) is not None:
             continue
-        ctx = RequestContext(user="system:apiserver", groups=("system:masters",), now=rfc3339(now_utc()))
         try:
-            await flow.create(served, obj, ctx)
+            await flow.create(served, obj, _system_context())
             created += 1
         except errors.ApiError:
             continue
@@ -54,10 +58,6 @@ async def ensure_system_objects(flow: Flow, catalog: Catalog) -> int:
 
 
 KUBERNETES_SERVICE = "kubernetes"
-
-
-def _system_context() -> RequestContext:
-    return RequestContext(user="system:apiserver", groups=("system:masters",), now=rfc3339(now_utc()))
 
 
 def kubernetes_service_objects(address: str, port: int) -> list[tuple[str, str, str, Obj]]:
@@ -92,16 +92,15 @@ async def ensure_kubernetes_service(flow: Flow, catalog: Catalog, address: str, 
         served = catalog.get(group, version, plural)
         if served is None:
             continue
-        ctx = _system_context()
         try:
             current = flow.get(served, "default", KUBERNETES_SERVICE)
         except errors.ApiError:
             current = None
         try:
             if current is None:
-                await flow.create(served, obj, ctx)
+                await flow.create(served, obj, _system_context())
             elif plural != "services":
                 wanted = {**current, **{k: v for k, v in obj.items() if k != "metadata"}}
-                await flow.update(served, "default", KUBERNETES_SERVICE, wanted, ctx)
+                await flow.update(served, "default", KUBERNETES_SERVICE, wanted, _system_context())
         except errors.ApiError:
             continue      # e.g. a user's object of that name in the way: leave it

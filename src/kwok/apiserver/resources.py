@@ -43,6 +43,10 @@ def json_response(data: bytes, status: int = 200) -> web.Response:
     return web.Response(body=data, status=status, headers=JSON_HEADERS)
 
 
+_SUBRESOURCE_VERBS = {"GET": "get", "POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
+_PROXY_VERBS = {**_SUBRESOURCE_VERBS, "HEAD": "get", "OPTIONS": "get"}   # a proxy passes any method on
+
+
 class ResourceHandlers:
     def __init__(self, flow: Flow, on_watch: Any = None) -> None:
         self.flow = flow
@@ -308,8 +312,7 @@ class ResourceHandlers:
             raise errors.method_not_allowed()
         if target.subresource == "proxy":
             # the request goes on as it came: body, method and path are the backend's business
-            verb = {"GET": "get", "HEAD": "get", "POST": "create", "PUT": "update", "PATCH": "patch",
-                    "DELETE": "delete", "OPTIONS": "get"}.get(request.method, "")
+            verb = _PROXY_VERBS.get(request.method, "")
             proxied: web.StreamResponse = await handler(SubresourceCall(
                 verb=verb, served=served, namespace=target.namespace or "", name=target.name, subresource="proxy",
                 body=None, query=request.query, ctx=ctx, flow=self.flow, request=request,
@@ -317,7 +320,7 @@ class ResourceHandlers:
             return proxied
         body = None
         method = request.method
-        verb = {"GET": "get", "POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}.get(method, "")
+        verb = _SUBRESOURCE_VERBS.get(method, "")
         patch_type = ""
         if method in ("POST", "PUT", "PATCH") and not request.headers.get("Upgrade"):
             data = await bodies.read_body(request)

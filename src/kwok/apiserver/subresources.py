@@ -441,14 +441,22 @@ async def _proxy_http(call: SubresourceCall, url: str, query: list[tuple[str, st
                 raise kubelet_error(upstream.status, text, f"pods/{call.subresource}", call.name)
             response = web.StreamResponse(status=upstream.status, headers={
                 "Content-Type": upstream.headers.get("Content-Type", "text/plain")})
-            await response.prepare(call.request)
-            try:
-                async for chunk in upstream.content.iter_any():
-                    await response.write(chunk)
-                await response.write_eof()
-            except (ConnectionResetError, aiohttp.ClientPayloadError):
-                pass   # the client went away (`logs -f` interrupted) or the kubelet did: end the stream
-            return response
+            return await _relay(call.request, upstream, response)
+
+
+async def _relay(request: Any, upstream: Any, response: Any) -> Any:
+    """Send the upstream reply's body on as it arrives (`logs -f`, a proxied stream); a client or
+    backend that goes away ends the stream quietly."""
+    import aiohttp
+
+    await response.prepare(request)
+    try:
+        async for chunk in upstream.content.iter_any():
+            await response.write(chunk)
+        await response.write_eof()
+    except (ConnectionResetError, aiohttp.ClientPayloadError):
+        pass
+    return response
 
 
 _MAX_ERROR_BODY = 50000
@@ -657,11 +665,4 @@ async def _forward(call: SubresourceCall, url: str) -> Any:
         async with upstream:
             response = web.StreamResponse(status=upstream.status, reason=upstream.reason, headers={
                 k: v for k, v in upstream.headers.items() if k.lower() not in _HOP_BY_HOP})
-            await response.prepare(request)
-            try:
-                async for chunk in upstream.content.iter_any():
-                    await response.write(chunk)
-                await response.write_eof()
-            except (ConnectionResetError, aiohttp.ClientPayloadError):
-                pass   # one side went away: end the stream
-            return response
+            return await _relay(request, upstream, response)

@@ -92,8 +92,6 @@ def usage_of(group: str, plural: str, obj: Obj, now: datetime | None = None) -> 
     return usage
 
 
-
-
 def pretty(usage: Usage) -> str:
     """quota's prettyPrint: `name=quantity` sorted by name, comma-joined."""
     return ",".join(f"{k}={v}" for k, v in sorted(usage.items()))
