@@ -62,7 +62,7 @@ def test_metrics_in_prometheus_text_format(running: Running) -> None:
     resp = conn.getresponse()
     body = resp.read().decode()
     assert resp.status == 200
-    assert resp.getheader("Content-Type").startswith("text/plain; version=")
+    assert (resp.getheader("Content-Type") or "").startswith("text/plain; version=")
     assert "# TYPE process_resident_memory_bytes gauge" in body or "# TYPE python_info gauge" in body
 
 
