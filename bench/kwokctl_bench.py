@@ -92,7 +92,8 @@ def cluster_rss(env: dict[str, str], name: str) -> float:
 
 
 def watch_until(env: dict[str, str], kind: str, word: str, count: int, timeout: float) -> float:
-    """Seconds until `count` distinct rows of `kubectl get --watch` contain `word` (KWOK's method)."""
+    """Seconds until `count` distinct rows of `kubectl get --watch` contain `word` (KWOK's method).
+    The watching kubectl's CPU is added to WATCH_CPU."""
     t0 = time.monotonic()
     proc = subprocess.Popen([KUBECTL, f"--cache-dir={env['KUBECACHEDIR']}", "get", kind, "--watch",
                              "--no-headers", "--chunk-size=0"], env=env, stdout=subprocess.PIPE, text=True)
@@ -108,7 +109,24 @@ def watch_until(env: dict[str, str], kind: str, word: str, count: int, timeout: 
                 raise SystemExit(f"timeout: {len(seen)}/{count} {kind} {word}")
     finally:
         proc.kill()
+        WATCH_CPU.append(wait_cpu(proc))
     return time.monotonic() - t0
+
+
+WATCH_CPU: list[float] = []
+
+
+def component_cpu(env: dict[str, str], name: str) -> dict[str, float]:
+    """CPU seconds used so far by each component of cluster `name`."""
+    pids = Path(env["KWOK_WORKDIR"]) / "clusters" / name / "pids"
+    return {p.stem: cpu_seconds(int(p.read_text())) for p in sorted(pids.glob("*.pid"))}
+
+
+def cpu_line(before: dict[str, float], after: dict[str, float], **others: float) -> str:
+    """Where the CPU of one phase went: each component's seconds, then the clients'."""
+    used = {k: after[k] - before.get(k, 0.0) for k in after}
+    used.update(others)
+    return f"{'':<6}CPU (s): " + ", ".join(f"{k} {v:.1f}" for k, v in used.items())
 
 
 def until_empty(env: dict[str, str], kind: str, timeout: float) -> float:
@@ -247,6 +265,7 @@ def measure(args: argparse.Namespace, tmp: Path) -> None:
 def scale_figures(env: dict[str, str], nodes: int, pods: int) -> tuple[float, float, float, float]:
     """(nodes Ready s, pods Running s, pods deleted s, ConfigMaps baseline s) of one run."""
     base = configmaps_baseline(env, "bench", nodes)
+    cpu0 = component_cpu(env, "bench")
     t0 = time.monotonic()
     scaler = subprocess.Popen([KWOKCTL, "--name", "bench", "scale", "node", "fake-node", "--replicas", str(nodes)],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -255,6 +274,8 @@ def scale_figures(env: dict[str, str], nodes: int, pods: int) -> tuple[float, fl
     cpu = wait_cpu(scaler)
     print(f"{f'{nodes} nodes Ready (s)':<44}{ready:>24.2f}{base:>10.2f}   <= 10  (baseline: as many ConfigMaps)")
     print(f"{'':<6}kwokctl scale node: {cpu:.2f} s CPU, {1000 * cpu / nodes:.2f} ms per node")
+    cpu1 = component_cpu(env, "bench")
+    print(cpu_line(cpu0, cpu1, kubectl_watch=WATCH_CPU[-1]))
     t0 = time.monotonic()
     scaler = subprocess.Popen([KWOKCTL, "--name", "bench", "scale", "pod", "fake-pod", "--replicas", str(pods),
                                "--param", '.nodeName="fake-node-000000"'],
@@ -264,12 +285,18 @@ def scale_figures(env: dict[str, str], nodes: int, pods: int) -> tuple[float, fl
     cpu = wait_cpu(scaler)
     print(f"{f'{pods} pods Running (s)':<44}{running:>24.2f}{'':>10}   <= 15")
     print(f"{'':<6}kwokctl scale pod: {cpu:.2f} s CPU, {1000 * cpu / pods:.2f} ms per pod")
+    cpu2 = component_cpu(env, "bench")
+    print(cpu_line(cpu1, cpu2, kubectl_watch=WATCH_CPU[-1]))
     t0 = time.monotonic()
-    subprocess.run([KWOKCTL, "--name", "bench", "scale", "pod", "fake-pod", "--replicas", "0"], env=env,
-                   check=True, capture_output=True)
+    scaler = subprocess.Popen([KWOKCTL, "--name", "bench", "scale", "pod", "fake-pod", "--replicas", "0"],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    cpu = wait_cpu(scaler)
+    if scaler.returncode:
+        raise SystemExit(f"kwokctl scale pod --replicas 0 failed ({scaler.returncode})")
     until_empty(env, "pods", 600)
     gone = time.monotonic() - t0
-    print(f"{f'{pods} pods deleted (s)':<44}{gone:>24.2f}{'':>10}   <= 10", flush=True)
+    print(f"{f'{pods} pods deleted (s)':<44}{gone:>24.2f}{'':>10}   <= 10")
+    print(cpu_line(cpu2, component_cpu(env, "bench"), kwokctl_scale=cpu), flush=True)
     return ready, running, gone, base
 
 

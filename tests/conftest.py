@@ -39,8 +39,11 @@ def kubectl_bin(request: pytest.FixtureRequest) -> str:
 @pytest.fixture(autouse=True, scope="session")
 def _isolated_from_the_users_clusters(tmp_path_factory: pytest.TempPathFactory) -> None:
     """No test may read or write the developer's ~/.kube/config or ~/.kwok: components started
-    with --master must not pick up a real context's credentials, and kwokctl must not add contexts."""
+    with --master must not pick up a real context's credentials, and kwokctl must not add contexts.
+    HOME moves too: kwok reads `~/.kube/config` (its --kubeconfig default, not $KUBECONFIG) and
+    `~/.kwok/kwok.yaml` unless told otherwise, as KWOK does."""
     home = tmp_path_factory.mktemp("home")
+    os.environ["HOME"] = str(home)
     os.environ["KUBECONFIG"] = str(home / "kubeconfig")
     os.environ["KWOK_WORKDIR"] = str(home / "kwok")
     os.environ.setdefault("KUBECACHEDIR", str(home / "kubecache"))

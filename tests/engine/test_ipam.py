@@ -102,3 +102,30 @@ def test_a_full_ipv4_range_on_a_dual_stack_node_leaves_pods_the_ipv6_address() -
     single.pod_ips("n", False, "u2", "b", "ns")
     with pytest.raises(IPPoolExhausted, match="10.0.0.0/30 exhausted"):
         single.pod_ips("n", False, "u3", "c", "ns")
+
+
+def test_address_text_is_ipaddress_text_in_every_range() -> None:
+    import ipaddress
+    import random
+
+    from kwok.engine.ipam import format_ip, parse_ip
+
+    rng = random.Random(7)
+    values = [(4, rng.getrandbits(32)) for _ in range(2000)]
+    for _ in range(4000):   # runs of zero groups of every length, and the ranges C prints dotted
+        groups = [rng.getrandbits(16) if rng.random() < 0.5 else 0 for _ in range(8)]
+        values.append((6, sum(g << (16 * i) for i, g in enumerate(groups))))
+    values += [(6, 0), (6, 1), (6, 0xFFFF_0A00_0001), (6, 0x0A00_0001), (4, 0), (4, 2**32 - 1)]
+    for version, value in values:
+        text = format_ip(value, version)
+        assert text == str(ipaddress.ip_address(value) if version == 4 else ipaddress.IPv6Address(value))
+        assert parse_ip(text, version) == value
+        assert parse_ip(text, 10 - version) is None
+
+
+def test_parse_ip_reads_what_ipaddress_reads() -> None:
+    from kwok.engine.ipam import parse_ip
+
+    assert parse_ip("fe80::1%eth0", 6) == 0xFE80 << 112 | 1
+    for bad in ("010.0.0.1", "1.2.3", "10.0.0.1 ", "", "10.0.0.256", "1::2::3", "pod-ip"):
+        assert parse_ip(bad, 4) is None and parse_ip(bad, 6) is None
