@@ -49,3 +49,27 @@ def test_dry_run_matches_golden(tmp_path: Path, name: str, args: list[str]) -> N
     if os.environ.get("UPDATE_GOLDEN"):
         golden.write_text(out)
     assert out == golden.read_text()
+
+
+def test_dry_run_delete_shows_the_stop_then_the_removal_and_does_neither(tmp_path: Path) -> None:
+    short = Path(tempfile.mkdtemp(prefix="kd-", dir="/tmp"))
+    env = dict(os.environ, KWOK_WORKDIR=str(short), KUBECONFIG=str(tmp_path / "kubeconfig"))
+
+    def kwokctl(*args: str) -> str:
+        return subprocess.run([command("kwokctl"), "--name", "dry", *args], env=env, capture_output=True, text=True,
+                              timeout=60, check=True).stdout
+
+    try:
+        kwokctl("create", "cluster", "--disable", "kube-controller-manager")
+        root = short / "clusters" / "dry"
+        assert kwokctl("--dry-run", "delete", "cluster").splitlines() == [
+            f"kill $(cat {root}/pids/kube-apiserver.pid)",
+            f"kill $(cat {root}/pids/kube-scheduler.pid)",     # alone, without the controller manager
+            f"kill $(cat {root}/pids/kwok-controller.pid)",
+            f"rm -rf {root}",
+        ]
+        assert "kwok-dry" in (tmp_path / "kubeconfig").read_text()
+        assert "Ready" in kwokctl("get", "components")          # nothing was stopped
+    finally:
+        subprocess.run([command("kwokctl"), "delete", "cluster", "--all"], env=env, capture_output=True, timeout=60)
+        shutil.rmtree(short, ignore_errors=True)

@@ -250,7 +250,10 @@ class Cluster:
     def delete(self, user_kubeconfig: Path) -> None:
         if not self.paths.root.exists():
             raise ClusterError(f"cluster {self.name!r} does not exist ({self.paths.root})")
-        if self.dry_run:
+        if self.dry_run:   # as KWOK: the components are stopped, then the folder goes
+            self.stop()
+            if not self.paths.socket.is_relative_to(self.paths.root):
+                self.say(f"rm -f {self.paths.socket}")
             self.say(f"rm -rf {self.paths.root}")
             return
         self._teardown()
