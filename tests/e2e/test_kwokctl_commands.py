@@ -83,6 +83,22 @@ def test_corrupt_cluster_folder_is_reported(env: dict[str, str]) -> None:
     assert os.path.exists(env["KWOK_WORKDIR"])
 
 
+def test_cluster_whose_config_was_removed_is_listed_refused_and_deleted_with_its_processes(
+        env: dict[str, str]) -> None:
+    kwokctl(env, "--name", "gone", "create", "cluster")
+    root = Path(env["KWOK_WORKDIR"]) / "clusters" / "gone"
+    (root / "kwok.yaml").unlink()
+    assert kwokctl(env, "get", "clusters").stdout.split() == ["gone"]
+    wide = kwokctl(env, "get", "clusters", "-o", "wide").stdout
+    assert "Error: cluster 'gone' is corrupt:" in wide and "kwok.yaml is missing" in wide
+    again = kwokctl(env, "--name", "gone", "create", "cluster", check=False)   # its processes still run
+    assert again.returncode == 1 and "already exists" in again.stderr
+    kwokctl(env, "delete", "cluster", "--all")
+    assert not root.exists()
+    leftovers = subprocess.run(["pgrep", "-f", str(root)], capture_output=True)
+    assert leftovers.stdout == b""
+
+
 def test_global_flags_after_the_subcommand_as_in_kwok_scripts(env: dict[str, str]) -> None:
     kube = KUBECTLS["kubectl-1.37"]
     kwokctl(env, "create", "cluster", "--name", "late")

@@ -55,6 +55,9 @@ class Cluster:
 
     def load(self) -> cfgmod.ClusterConfig:
         if not self.exists():
+            if self.paths.root.is_dir():   # a create cut short, or the file removed by hand
+                raise ClusterError(f"cluster {self.name!r} is corrupt: {self.paths.config} is missing; "
+                                   f"delete it with kwokctl delete cluster --name {self.name}")
             raise ClusterError(f"cluster {self.name!r} does not exist ({self.paths.root})")
         try:
             return cfgmod.load_saved(self.paths.config)
@@ -82,7 +85,8 @@ class Cluster:
 
     # -- create ----------------------------------------------------------------------------------
     def create(self, cfg: cfgmod.ClusterConfig, user_kubeconfig: Path, wait: float, timeout: float) -> None:
-        if self.exists():
+        running = [n for n in comps.ALL if process.status(self.paths, n) == "Running"]
+        if self.exists() or running:
             raise ClusterError(
                 f"cluster {self.name!r} already exists ({self.paths.root}); "
                 f"delete it first (kwokctl delete cluster --name {self.name})"
@@ -305,4 +309,6 @@ def list_clusters() -> list[str]:
     root = clusters_dir()
     if not root.is_dir():
         return []
-    return sorted(p.name for p in root.iterdir() if not p.name.startswith(".") and (p / "kwok.yaml").exists())
+    # every folder, as KWOK lists them: a cluster whose kwok.yaml is gone still shows (as an error
+    # with -o wide) and `delete cluster --all` still stops its processes and removes it
+    return sorted(p.name for p in root.iterdir() if not p.name.startswith(".") and p.is_dir())
