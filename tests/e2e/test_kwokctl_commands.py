@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -97,6 +98,37 @@ def test_cluster_whose_config_was_removed_is_listed_refused_and_deleted_with_its
     assert not root.exists()
     leftovers = subprocess.run(["pgrep", "-f", str(root)], capture_output=True)
     assert leftovers.stdout == b""
+
+
+def test_audit_policy_records_requests_for_kwokctl_logs_audit(env: dict[str, str], tmp_path: Path) -> None:
+    policy = tmp_path / "audit-policy.yaml"     # the policy of KWOK's auditing guide
+    policy.write_text("apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Metadata\n")
+    kwokctl(env, "--name", "audited", "create", "cluster", "--kube-audit-policy", str(policy))
+    try:
+        kubectl(env, KUBECTLS["kubectl-1.37"], "--context", "kwok-audited", "create", "namespace", "audited-ns")
+        events = [json.loads(line) for line in kwokctl(env, "--name", "audited", "logs", "audit").stdout.splitlines()]
+        created = [e for e in events if e["verb"] == "create" and e["stage"] == "ResponseComplete"
+                   and e["objectRef"].get("name") == "audited-ns"]
+        assert len(created) == 1
+        assert created[0]["user"]["username"] == "kwok-admin"          # the admin certificate
+        assert created[0]["userAgent"].startswith("kubectl/")
+        assert created[0]["responseStatus"]["code"] == 201
+        root = Path(env["KWOK_WORKDIR"]) / "clusters" / "audited"
+        assert (root / "audit.yaml").read_text() == policy.read_text()
+    finally:
+        kwokctl(env, "--name", "audited", "delete", "cluster")
+    policy.write_text("apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Verbose\n")
+    bad = kwokctl(env, "--name", "audited", "create", "cluster", "--kube-audit-policy", str(policy), check=False)
+    assert bad.returncode == 1
+    assert bad.stderr.strip() == (f'Error: --kube-audit-policy {policy}: rules[0].level: Unsupported value: '
+                                  '"Verbose": supported values: "None", "Metadata", "Request", "RequestResponse"')
+    assert not (Path(env["KWOK_WORKDIR"]) / "clusters" / "audited").exists()
+
+
+def test_logs_audit_without_a_policy_says_how_to_get_one(cluster: dict[str, str]) -> None:
+    proc = kwokctl(cluster, "--name", "cmds", "logs", "audit", check=False)
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == "Error: cluster 'cmds' has no audit log: create it with --kube-audit-policy"
 
 
 def test_global_flags_after_the_subcommand_as_in_kwok_scripts(env: dict[str, str]) -> None:

@@ -13,8 +13,10 @@ from aiohttp import web
 
 from kwok.api import errors
 from kwok.api.errors import go_quote as _go_quote
-from kwok.apiserver import metricsapi
-from kwok.apiserver.auth import IDENTITY, Authenticator
+from kwok.apiserver import bodies, metricsapi
+from kwok.apiserver.audit import Attributes, AuditLog, Record, long_running
+from kwok.apiserver.auth import ANONYMOUS, IDENTITY, Authenticator
+from kwok.apiserver.bodies import RAW_BODY
 from kwok.apiserver.catalog import Catalog
 from kwok.apiserver.discovery import Discovery, wants_aggregated
 from kwok.apiserver.flow import Flow, new_uid
@@ -37,6 +39,7 @@ VERSION = {"major": "1", "minor": "36", "emulationMajor": "1", "emulationMinor":
            "buildDate": "2026-11-01T00:00:00Z", "goVersion": "go1.25.4", "compiler": "gc", "platform": "linux/amd64"}
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 TARGET = web.RequestKey("target", object)      # the parsed resource URL (None for other paths)
+AUDIT = web.RequestKey("audit", Record)        # the request's audit record, when the policy audits it
 
 
 @dataclass
@@ -48,6 +51,7 @@ class Server:
     admission: list[AdmissionPlugin] = field(default_factory=list)
     authenticator: Authenticator = field(default_factory=Authenticator)
     log_requests: bool = False
+    audit: AuditLog | None = None
 
     def __post_init__(self) -> None:
         self.flow = Flow(self.store, self.catalog, self.admission)
@@ -81,6 +85,8 @@ def build_app(server: Server) -> web.Application:
     app = web.Application(client_max_size=4 * 1024 * 1024, middlewares=[_middleware(server)])
     app[SERVER] = server
     app.router.add_route("*", "/{tail:.*}", _dispatch(server))
+    if server.audit is not None:
+        app.on_response_prepare.append(_audit_started)
 
     async def close_metrics_api(_app: web.Application) -> None:
         if server._metrics_api is not None:
@@ -96,12 +102,17 @@ def _middleware(server: Server) -> Callable[..., Awaitable[web.StreamResponse]]:
         started = time.perf_counter()
         target = request[TARGET] = parse(request.path)
         code = 500
+        audit_id = new_uid()
+        failure: dict[str, object] | None = None
         try:
             request[IDENTITY] = server.authenticator.identify(request)
+            if server.audit is not None:
+                _audit_begin(server.audit, request, target, audit_id)
             response = await handler(request)
             code = response.status
         except errors.ApiError as exc:
             code = exc.code
+            failure = exc.status
             response = json_response(orjson.dumps(exc.status), exc.code)
         except web.HTTPException:
             raise
@@ -109,7 +120,11 @@ def _middleware(server: Server) -> Callable[..., Awaitable[web.StreamResponse]]:
             log.exception("internal error on %s %s", request.method, request.path_qs)
             err = errors.internal_error(str(exc) or type(exc).__name__)
             code = err.code
+            failure = err.status
             response = json_response(orjson.dumps(err.status), err.code)
+        record = request.get(AUDIT)
+        if record is not None:
+            _audit_complete(record, request, response, code, failure)
         elapsed = time.perf_counter() - started
         if target is not None and target.plural:
             server.metrics.observe(_verb(request, target), target.group, target.version, target.plural,
@@ -118,12 +133,69 @@ def _middleware(server: Server) -> Callable[..., Awaitable[web.StreamResponse]]:
             log.info("%s %s %d %.1fms %s", request.method, request.path_qs, code, elapsed * 1000,
                      request.headers.get("User-Agent", ""))
         if not response.prepared:
-            response.headers.setdefault("Audit-Id", new_uid())
+            response.headers.setdefault("Audit-Id", audit_id)
             for text in request.get(WARNINGS, ()):
                 response.headers.add("Warning", f"299 - {_go_quote(text)}")
         return response
 
     return middleware
+
+
+_AUDIT_VERBS = {"LIST": "list", "WATCH": "watch", "DELETECOLLECTION": "deletecollection", "APPLY": "patch",
+                "GET": "get", "HEAD": "get", "POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
+
+
+def _audit_begin(audit: AuditLog, request: web.Request, target: Target | None, audit_id: str) -> None:
+    """Decide the request's audit level and write its RequestReceived (kube-apiserver's RequestInfo
+    verbs: lower-case resource verbs, the HTTP method for other paths)."""
+    user, groups = request.get(IDENTITY) or ANONYMOUS
+    resource = target is not None and bool(target.plural)
+    if target is not None and resource:
+        verb = _AUDIT_VERBS.get(_verb(request, target), request.method.lower())
+        attrs = Attributes(user, tuple(groups), verb, request.path, True, target.group, target.plural,
+                           target.subresource, target.namespace or "", target.name)
+        ref = {"resource": target.plural, "namespace": target.namespace or "", "name": target.name,
+               "apiGroup": target.group, "apiVersion": target.version, "subresource": target.subresource}
+        object_ref: dict[str, str] | None = {k: v for k, v in ref.items() if v}
+    else:
+        attrs = Attributes(user, tuple(groups), request.method.lower(), request.path, False)
+        object_ref = None
+    peer = request.transport.get_extra_info("peername") if request.transport else None
+    source = peer[0] if isinstance(peer, tuple) and peer else "127.0.0.1"   # a Unix socket: local
+    record = audit.begin(attrs, audit_id, request.path_qs, source, request.headers.get("User-Agent", ""),
+                         object_ref)
+    if record is not None:
+        record.long_running = long_running(attrs.verb, attrs.subresource)
+        request[AUDIT] = record
+
+
+async def _audit_started(request: web.Request, response: web.StreamResponse) -> None:
+    record = request.get(AUDIT)
+    if record is not None and record.long_running and record.response_status is None:
+        record.started(response.status)
+
+
+def _audit_complete(record: Record, request: web.Request, response: web.StreamResponse, code: int,
+                    failure: dict[str, object] | None) -> None:
+    status = failure
+    body = response.body if isinstance(response, web.Response) and isinstance(response.body, bytes) else None
+    if status is None and body is not None and body.startswith(b'{"kind":"Status"'):
+        status = orjson.loads(body)
+    raw = request.get(RAW_BODY)    # what the handler read, if it read one
+    needs_request = record.level != "Metadata" or (record.object_ref is not None and "name" not in record.object_ref)
+    request_object = _decoded(raw, bodies.media_type(request)) if raw and needs_request else None
+    response_object = None
+    if record.level == "RequestResponse" and body:
+        response_object = _decoded(body, (response.content_type or bodies.JSON).lower())
+    record.complete(code, status, request_object, response_object)
+
+
+def _decoded(data: bytes, media_type: str) -> object:
+    """A request or response body as the audit log shows it (JSON), whatever it came as."""
+    try:
+        return bodies.decode_object(data, media_type)
+    except errors.ApiError:
+        return None     # not an object (a patch's own format is logged by its JSON, if any)
 
 
 def _verb(request: web.Request, target: Target) -> str:

@@ -18,6 +18,9 @@ PROTOBUF = "application/vnd.kubernetes.protobuf"
 OBJECT_TYPES = [JSON, YAML, PROTOBUF]
 
 
+RAW_BODY = web.RequestKey("raw_body", bytes)   # the body read_body returned (for the audit log)
+
+
 async def read_body(request: web.Request) -> bytes:
     """The raw body, refusing more than MAX_BODY bytes without reading them all."""
     if request.content_length is not None and request.content_length > MAX_BODY:
@@ -28,7 +31,8 @@ async def read_body(request: web.Request) -> bytes:
         # read() hands back what has arrived, not n bytes: loop to the end of the body
         chunk = await request.content.read(MAX_BODY + 1 - size)
         if not chunk:
-            return b"".join(chunks)
+            body = request[RAW_BODY] = b"".join(chunks)
+            return body
         chunks.append(chunk)
         size += len(chunk)
         if size > MAX_BODY:

@@ -21,6 +21,7 @@ from typing import Any
 from aiohttp import web
 
 from kwok.apiserver.app import Server, build_app
+from kwok.apiserver.audit import AuditLog, Policy, PolicyError
 from kwok.apiserver.auth import Authenticator
 from kwok.apiserver.bootstrap import ensure_kubernetes_service, ensure_system_objects
 from kwok.apiserver.catalog import Catalog
@@ -47,6 +48,8 @@ class Options:
     watch_cache_window: int = 10_000
     log_requests: bool = False
     ready_file: str | None = None           # written with the bound ports once serving (for tests/tools)
+    audit_policy_file: str | None = None    # kube-apiserver's --audit-policy-file
+    audit_log_path: str | None = None       # kube-apiserver's --audit-log-path ("-": standard output)
     hosts: list[str] = field(default_factory=lambda: ["127.0.0.1", "localhost"])
 
 
@@ -113,7 +116,7 @@ async def serve(options: Options) -> None:
     catalog = Catalog.builtin()
     store = open_store(options, catalog)
     server = Server(store, catalog, _admission(), Authenticator.from_token_file(options.token_auth_file),
-                    options.log_requests)
+                    options.log_requests, _audit_log(options))
     crds = _crd_controller(server)
     await ensure_system_objects(server.flow, catalog)
     app = build_app(server)
@@ -146,6 +149,24 @@ async def serve(options: Options) -> None:
         for plugin in server.admission:
             await plugin.close()
         await store.close()
+        if server.audit is not None:
+            server.audit.close()
+
+
+def _audit_log(options: Options) -> AuditLog | None:
+    """As kube-apiserver: a policy without a log path (or the reverse) audits nothing."""
+    if not options.audit_policy_file or not options.audit_log_path:
+        return None
+    try:
+        policy = Policy.load(options.audit_policy_file)
+    except PolicyError as exc:
+        raise SystemExit(f"Error: loading audit policy file: {exc}") from None
+    try:
+        audit = AuditLog(policy, options.audit_log_path)
+    except OSError as exc:
+        raise SystemExit(f"Error: opening audit log {options.audit_log_path}: {exc.strerror or exc}") from None
+    log.info("auditing to %s (policy %s)", options.audit_log_path, options.audit_policy_file)
+    return audit
 
 
 def _advertised(bind_address: str) -> str:

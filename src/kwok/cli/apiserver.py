@@ -38,11 +38,17 @@ def _wait_for_files(paths: str) -> None:
 @click.option("--watch-cache-window", type=int, default=10_000,
               help="Events kept for watches to resume from; older resourceVersions get 410 Expired.")
 @click.option("--ready-file", default=None, help="Write the bound ports here once serving.")
+@click.option("--audit-policy-file", default=None,
+              help="audit.k8s.io/v1 Policy deciding which requests are audited, and how much of them.")
+@click.option("--audit-log-path", default=None,
+              help="Append audit events here as JSON lines ('-': standard output); auditing is on only "
+                   "with both this and --audit-policy-file.")
 @click.option("-v", "--v", "verbosity", type=int, default=0, help="Log level: 1+ logs every request.")
 def apiserver(bind_address: str, port: int | None, secure_port: int | None, unix_socket: str | None,
               data_dir: str | None, tls_cert_file: str | None, tls_private_key_file: str | None,
               client_ca_file: str | None, generate_certs: bool, token_auth_file: str | None,
-              watch_cache_window: int, ready_file: str | None, verbosity: int) -> None:
+              watch_cache_window: int, ready_file: str | None, audit_policy_file: str | None,
+              audit_log_path: str | None, verbosity: int) -> None:
     """Run the Kubernetes-compatible API server."""
     from kwok.apiserver.server import Options, run
     from kwok.cli.gctune import tune
@@ -60,7 +66,8 @@ def apiserver(bind_address: str, port: int | None, secure_port: int | None, unix
     run(Options(bind_address=bind_address, port=port, secure_port=secure_port, unix_socket=unix_socket,
                 data_dir=data_dir, tls_cert_file=tls_cert_file, tls_private_key_file=tls_private_key_file,
                 client_ca_file=client_ca_file, generate_certs=generate_certs, token_auth_file=token_auth_file,
-                watch_cache_window=watch_cache_window, log_requests=verbosity >= 1, ready_file=ready_file))
+                watch_cache_window=watch_cache_window, log_requests=verbosity >= 1, ready_file=ready_file,
+                audit_policy_file=audit_policy_file, audit_log_path=audit_log_path))
 
 
 if __name__ == "__main__":

@@ -133,6 +133,8 @@ def create() -> None:
 @click.option("--timeout", default="30s", help="give up starting after this long")
 @click.option("--disable-qps-limits", is_flag=True, default=None, help="accepted for compatibility")
 @click.option("--quiet-pull", is_flag=True, default=None, help="accepted for compatibility (nothing is pulled)")
+@click.option("--kube-audit-policy", default=None,
+              help="audit policy file: requests are audited to the cluster's logs/audit.log (kwokctl logs audit)")
 @click.option("--kube-authorization/--no-kube-authorization", default=None)
 @click.option("--kube-admission/--no-kube-admission", default=None)
 @click.option("--kube-version", default=None, hidden=True)
@@ -183,6 +185,7 @@ _FLAG_OPTIONS = {
     "enable_crds": "enableCRDs",
     "disable_qps_limits": "disableQPSLimits",
     "quiet_pull": "quietPull",
+    "kube_audit_policy": "kubeAuditPolicy",
     "kube_authorization": "kubeAuthorization",
     "kube_admission": "kubeAdmission",
     "kube_version": "kubeVersion",
@@ -392,12 +395,18 @@ def kubectl(obj: Ctx, args: tuple[str, ...]) -> None:
 @click.option("-f", "--follow", is_flag=True, help="keep printing new lines")
 @click.pass_obj
 def logs(obj: Ctx, component: str, follow: bool) -> None:
-    """Logs of a component (kube-apiserver, kube-controller-manager, kube-scheduler, kwok-controller)."""
+    """Logs of a component (kube-apiserver, kube-controller-manager, kube-scheduler, kwok-controller),
+    or `audit`: the API server's audit log (clusters created with --kube-audit-policy)."""
     cluster = obj.cluster()
     names = [c.name for c in cluster.components()]
-    if component not in names:
+    if component == "audit":
+        if not cluster.load().options.get("kubeAuditPolicy"):
+            raise ClusterError(f"cluster {obj.name!r} has no audit log: create it with --kube-audit-policy")
+        path = cluster.paths.audit_log
+    elif component not in names:
         raise ClusterError(f"component {component!r} not found; components: {', '.join(names)}")
-    path = cluster.paths.log_file(component)
+    else:
+        path = cluster.paths.log_file(component)
     if not follow:
         sys.stdout.buffer.write(path.read_bytes() if path.exists() else b"")
         return

@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from kwok.ctl.components import APISERVER, CONTROLLER_MANAGER, ETCD, SCHEDULER, Component
+from kwok.ctl.components import APISERVER, CONTROLLER_MANAGER, ETCD, SCHEDULER, Component, audit_args
 from kwok.ctl.paths import ClusterPaths
 
 # option -> (component, flag): the binaries kwokctl can run instead of its own components
@@ -100,6 +100,7 @@ def build_kube_apiserver(paths: ClusterPaths, opts: dict[str, Any], port: int, e
         args.append(f"--feature-gates={opts['kubeFeatureGates']}")
     if opts["kubeRuntimeConfig"]:
         args.append(f"--runtime-config={opts['kubeRuntimeConfig']}")
+    args += audit_args(paths, opts)
     return Component(APISERVER, [opts["kubeApiserverBinary"]], args, {"https": port},
                      f"https://127.0.0.1:{port}/readyz")
 

@@ -98,6 +98,7 @@ class Cluster:
                 f"processes (--runtime binary) and needs no container engine"
             )
         self._allocate_ports(cfg.options)
+        policy = _audit_policy(cfg.options)
         log.info("Creating cluster %s", self.name)
         if self.dry_run:
             self._print_plan(cfg)
@@ -106,6 +107,8 @@ class Cluster:
         merged = False
         try:
             self._prepare()
+            if policy is not None:
+                self.paths.audit_policy.write_bytes(policy)   # before the API server reads it
             if cfg.options["kubeApiserverBinary"]:
                 self._write_pki(cfg)   # a real kube-apiserver reads its certificates at once
 
@@ -165,6 +168,8 @@ class Cluster:
         p = self.paths
         if install:
             self.say(f"mkdir -p {p.root} {p.data} {p.logs} {p.pids}")
+            if cfg.options.get("kubeAuditPolicy"):
+                self.say(f"cp {cfg.options['kubeAuditPolicy']} {p.audit_policy}")
             if cfg.options["securePort"]:
                 self.say(f"# generate the CA and admin certificate in {p.pki.dir}")
             self.say(f"# write {p.config} (KwokctlConfiguration, KwokConfiguration, Stages)")
@@ -301,6 +306,24 @@ def _check_binaries(opts: dict[str, Any]) -> None:
         check_binaries(opts)
     except BinaryError as e:
         raise ClusterError(str(e)) from None
+
+
+def _audit_policy(opts: dict[str, Any]) -> bytes | None:
+    """The --kube-audit-policy file's bytes, checked before anything starts (None without one)."""
+    given = opts.get("kubeAuditPolicy")
+    if not given:
+        return None
+    from kwok.apiserver.audit import Policy, PolicyError
+
+    path = Path(given).expanduser()
+    try:
+        data = path.read_bytes()
+        Policy.load(path)
+    except OSError as e:
+        raise ClusterError(f"--kube-audit-policy {given}: {e.strerror or e}") from None
+    except PolicyError as e:
+        raise ClusterError(f"--kube-audit-policy {e}") from None
+    return data
 
 
 def list_clusters() -> list[str]:

@@ -83,12 +83,20 @@ def build_apiserver(paths: ClusterPaths, opts: dict[str, Any], port: int) -> Com
         ]
     else:
         args += [f"--port={port}"]
+    args += audit_args(paths, opts)
     scheme = "https" if opts["securePort"] else "http"
     component = Component(APISERVER, kwok_command(), ["apiserver", *args], {scheme: port})
     if opts["securePort"]:
         files = (paths.pki.ca_crt, paths.pki.admin_crt, paths.pki.admin_key)
         component.env[START_AFTER_FILES_ENV] = ":".join(str(f) for f in files)
     return component
+
+
+def audit_args(paths: ClusterPaths, opts: dict[str, Any]) -> list[str]:
+    """kube-apiserver's audit flags (ours takes the same) when --kube-audit-policy was given."""
+    if not opts.get("kubeAuditPolicy"):
+        return []
+    return [f"--audit-policy-file={paths.audit_policy}", f"--audit-log-path={paths.audit_log}"]
 
 
 def build_control_plane(paths: ClusterPaths, opts: dict[str, Any], port: int, scheduler: bool,

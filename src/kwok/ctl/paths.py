@@ -63,6 +63,15 @@ class ClusterPaths:
         return self.root / "kwok.yaml"
 
     @property
+    def audit_policy(self) -> Path:
+        """The --kube-audit-policy file, copied into the cluster (as KWOK's audit.yaml)."""
+        return self.root / "audit.yaml"
+
+    @property
+    def audit_log(self) -> Path:
+        return self.logs / "audit.log"
+
+    @property
     def kubeconfig(self) -> Path:
         return self.root / "kubeconfig.yaml"
 
