@@ -73,3 +73,32 @@ def test_dry_run_delete_shows_the_stop_then_the_removal_and_does_neither(tmp_pat
     finally:
         subprocess.run([command("kwokctl"), "delete", "cluster", "--all"], env=env, capture_output=True, timeout=60)
         shutil.rmtree(short, ignore_errors=True)
+
+
+def _dry(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, KWOK_WORKDIR=str(tmp_path / "work"), KUBECONFIG=str(tmp_path / "kubeconfig"))
+    return subprocess.run([command("kwokctl"), "--dry-run", "create", "cluster", *args], env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize("args", [["--enable", "prometheus"], ["--prometheus-port", "9090"],
+                                  ["--enable", "kueue"], ["--components", "kube-apiserver,jaeger"]])
+def test_add_ons_that_need_downloads_are_refused_by_name(tmp_path: Path, args: list[str]) -> None:
+    proc = _dry(tmp_path, *args)
+    name = "jaeger" if "jaeger" in args[-1] else "kueue" if "kueue" in args else "prometheus"
+    assert proc.returncode == 1
+    assert proc.stderr.startswith(f"Error: component '{name}' is not available: this kwokctl runs ")
+    assert proc.stdout == ""
+
+
+def test_options_for_real_binaries_warn_when_the_built_in_component_runs(tmp_path: Path) -> None:
+    built_in = _dry(tmp_path, "--kube-feature-gates=Foo=true", "--kube-scheduler-config=/etc/sched.yaml",
+                    "--enable", "metrics-server")
+    assert built_in.returncode == 0
+    assert ("WARNING --kube-feature-gates is passed only to your own binary (--kube-apiserver-binary); "
+            "the built-in component ignores it") in built_in.stderr
+    assert "--kube-scheduler-config is passed only to your own binary (--kube-scheduler-binary)" in built_in.stderr
+    real = _dry(tmp_path, "--kube-feature-gates=Foo=true", "--kube-apiserver-binary=/opt/k8s/kube-apiserver",
+                "--etcd-binary=/opt/k8s/etcd")
+    assert real.returncode == 0 and "WARNING" not in real.stderr
+    assert "--feature-gates=Foo=true" in real.stdout

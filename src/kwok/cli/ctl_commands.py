@@ -133,6 +133,11 @@ def create() -> None:
 @click.option("--timeout", default="30s", help="give up starting after this long")
 @click.option("--disable-qps-limits", is_flag=True, default=None, help="accepted for compatibility")
 @click.option("--quiet-pull", is_flag=True, default=None, help="accepted for compatibility (nothing is pulled)")
+@click.option("--kube-feature-gates", default=None, help="feature gates of your own Kubernetes binaries")
+@click.option("--kube-runtime-config", default=None, help="runtime config of your own kube-apiserver binary")
+@click.option("--kube-scheduler-config", default=None, help="KubeSchedulerConfiguration of your own kube-scheduler")
+@click.option("--prometheus-port", type=int, default=None, hidden=True)
+@click.option("--jaeger-port", type=int, default=None, hidden=True)
 @click.option("--kube-audit-policy", default=None,
               help="audit policy file: requests are audited to the cluster's logs/audit.log (kwokctl logs audit)")
 @click.option("--kube-authorization/--no-kube-authorization", default=None)
@@ -186,6 +191,11 @@ _FLAG_OPTIONS = {
     "disable_qps_limits": "disableQPSLimits",
     "quiet_pull": "quietPull",
     "kube_audit_policy": "kubeAuditPolicy",
+    "kube_feature_gates": "kubeFeatureGates",
+    "kube_runtime_config": "kubeRuntimeConfig",
+    "kube_scheduler_config": "kubeSchedulerConfig",
+    "prometheus_port": "prometheusPort",
+    "jaeger_port": "jaegerPort",
     "kube_authorization": "kubeAuthorization",
     "kube_admission": "kubeAdmission",
     "kube_version": "kubeVersion",

@@ -97,6 +97,7 @@ class Cluster:
                 f"runtime {runtime!r} is not available: this kwokctl runs clusters as local "
                 f"processes (--runtime binary) and needs no container engine"
             )
+        _check_components(cfg.options)
         self._allocate_ports(cfg.options)
         policy = _audit_policy(cfg.options)
         log.info("Creating cluster %s", self.name)
@@ -306,6 +307,31 @@ def _check_binaries(opts: dict[str, Any]) -> None:
         check_binaries(opts)
     except BinaryError as e:
         raise ClusterError(str(e)) from None
+
+
+# What `--enable`/`--components` may name: the cluster's own components, and metrics-server (its
+# metrics.k8s.io is served by the built-in API server).
+_RUNNABLE = (*comps.ALL, "metrics-server")
+
+
+def _check_components(opts: dict[str, Any]) -> None:
+    """Refuse the add-ons KWOK downloads or runs in containers (a port for one enables it, as in
+    KWOK); say which options only a user's own Kubernetes binary takes."""
+    wanted = [*opts["enable"], *opts["components"]]
+    wanted += [name for name, option in (("prometheus", "prometheusPort"), ("jaeger", "jaegerPort"))
+               if int(opts.get(option) or 0)]
+    for name in wanted:
+        if name not in _RUNNABLE:
+            raise ClusterError(
+                f"component {name!r} is not available: this kwokctl runs {', '.join(_RUNNABLE)} as local "
+                "processes and downloads nothing (KWOK's add-ons come from its downloads or containers)")
+    for option, flag, binary, binary_flag in (
+            ("kubeFeatureGates", "--kube-feature-gates", "kubeApiserverBinary", "--kube-apiserver-binary"),
+            ("kubeRuntimeConfig", "--kube-runtime-config", "kubeApiserverBinary", "--kube-apiserver-binary"),
+            ("kubeSchedulerConfig", "--kube-scheduler-config", "kubeSchedulerBinary", "--kube-scheduler-binary")):
+        if opts.get(option) and not opts.get(binary):
+            log.warning("%s is passed only to your own binary (%s); the built-in component ignores it",
+                        flag, binary_flag)
 
 
 def _audit_policy(opts: dict[str, Any]) -> bytes | None:
