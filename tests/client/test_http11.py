@@ -127,3 +127,10 @@ def test_request_encoding_and_header_injection() -> None:
         encode_request("GET", "/x", "h", {"Impersonate-User": "a\r\nX-Evil: 1"}, None)
     with pytest.raises(ValueError, match="newline"):
         encode_request("GET", "/x HTTP/1.1\r\nX: y", "h", {}, None)
+
+
+def test_a_header_with_several_values_is_sent_as_several_lines() -> None:
+    data = encode_request("GET", "/api", "h", {"Impersonate-Group": ("dev", "ops")}, None)
+    assert b"Impersonate-Group: dev\r\nImpersonate-Group: ops\r\n" in data
+    with pytest.raises(ValueError, match="newline"):
+        encode_request("GET", "/x", "h", {"Impersonate-Group": ("a", "b\r\nX-Evil: 1")}, None)

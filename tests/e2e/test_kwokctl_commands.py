@@ -202,3 +202,42 @@ def test_a_deep_workdir_still_gets_a_cluster(env: dict[str, str], tmp_path: Path
     finally:
         kwokctl(deep_env, "delete", "cluster", "--name", "deep")
     assert not Path(socket).exists()
+
+
+def test_snapshot_export_of_one_cluster_restores_into_another(env: dict[str, str], tmp_path: Path) -> None:
+    """KWOK's workflow for simulating a cluster: export it, then load the objects into a kwok cluster."""
+    kube = KUBECTLS["kubectl-1.37"]
+    kwokctl(env, "--name", "source", "create", "cluster")
+    try:
+        kubectl(env, kube, "--context", "kwok-source", "create", "namespace", "shop")
+        kubectl(env, kube, "--context", "kwok-source", "-n", "shop", "create", "configmap", "prices",
+                "--from-literal=apple=3")
+        kubectl(env, kube, "--context", "kwok-source", "-n", "shop", "create", "deployment", "web",
+                "--image=nginx", "--replicas=2")
+        source = Path(env["KWOK_WORKDIR"]) / "clusters" / "source" / "kubeconfig.yaml"
+        snap = tmp_path / "source.yaml"
+        proc = kwokctl(env, "snapshot", "export", "--kubeconfig", str(source), "--path", str(snap),
+                       "--filter", "namespace,configmap,deployment.apps")
+        assert "Exported snapshot of https://127.0.0.1:" in proc.stderr
+        docs = list(yaml.safe_load_all(snap.read_text()))
+        assert {(d["kind"], d["metadata"]["name"]) for d in docs} >= {
+            ("Namespace", "shop"), ("ConfigMap", "prices"), ("Deployment", "web")}
+        assert not any("resourceVersion" in d["metadata"] or "managedFields" in d["metadata"] for d in docs)
+    finally:
+        kwokctl(env, "--name", "source", "delete", "cluster")
+    kwokctl(env, "--name", "target", "create", "cluster")
+    try:
+        kwokctl(env, "--name", "target", "snapshot", "restore", "--format", "k8s", "--path", str(snap),
+                "--filter", "namespace,configmap,deployment.apps")
+        out = kubectl(env, kube, "--context", "kwok-target", "-n", "shop", "get", "configmap", "prices",
+                      "-o", "jsonpath={.data.apple}").stdout
+        assert out == "3"
+        assert kubectl(env, kube, "--context", "kwok-target", "-n", "shop", "get", "deployment", "web",
+                       "-o", "name").stdout.strip() == "deployment.apps/web"
+    finally:
+        kwokctl(env, "--name", "target", "delete", "cluster")
+    bad = kwokctl(env, "snapshot", "export", "--kubeconfig", str(tmp_path / "missing"), "--path", str(snap),
+                  check=False)
+    assert bad.returncode == 1 and bad.stderr.startswith("Error: ") and len(bad.stderr.strip().splitlines()) == 1
+    record = kwokctl(env, "snapshot", "export", "--path", str(snap), "--record", check=False)
+    assert record.returncode == 1 and "--record is not available" in record.stderr

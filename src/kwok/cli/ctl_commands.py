@@ -603,6 +603,56 @@ def snapshot_restore(obj: Ctx, path: str, fmt: str, filters: tuple[str, ...]) ->
     click.echo(f"Restored {done} into cluster {obj.name} from {source}", err=True)
 
 
+@snapshot.command("export")
+@click.option("--kubeconfig", default=None, help="kubeconfig of the cluster to export (default ~/.kube/config)")
+@click.option("--path", required=True, help="file to write (.gz compresses it)")
+@_filter
+@click.option("--as", "as_user", default=None, help="impersonate this user")
+@click.option("--as-group", "as_groups", multiple=True, help="impersonate this group (repeatable)")
+@click.option("--page-size", type=int, default=500, show_default=True, help="objects per LIST page")
+@click.option("--page-buffer-size", type=int, default=10, hidden=True)
+@click.option("--record", is_flag=True, default=False, help="not available: record changes after the snapshot")
+@click.pass_obj
+def snapshot_export(obj: Ctx, kubeconfig: str | None, path: str, filters: tuple[str, ...], as_user: str | None,
+                    as_groups: tuple[str, ...], page_size: int, page_buffer_size: int, record: bool) -> None:
+    """Export the objects of any cluster (real or simulated) as a snapshot that
+    `kwokctl snapshot restore --format k8s` loads into a kwok cluster."""
+    import asyncio
+
+    from kwok.client import Client, ClientConfig, ConfigError
+    from kwok.ctl import snapshot as snap
+
+    if record:
+        raise ClusterError("snapshot export --record is not available in this kwokctl; export a snapshot without it")
+    if page_size <= 0:
+        raise ClusterError(f"--page-size {page_size}: must be greater than 0")
+    dest = Path(path).expanduser()
+    source = str(Path(kubeconfig).expanduser()) if kubeconfig else str(default_kubeconfig())
+    if obj.dry_run:
+        click.echo(f"# snapshot export --kubeconfig {source} --path {dest}")
+        return
+    headers: dict[str, str | tuple[str, ...]] = {}
+    if as_user:
+        headers["Impersonate-User"] = as_user
+    if as_groups:
+        headers["Impersonate-Group"] = tuple(as_groups)     # one header line per group, as client-go
+    try:
+        config = ClientConfig.load(kubeconfig=source)
+    except ConfigError as e:
+        raise ClusterError(str(e)) from None
+
+    async def run() -> bytes:
+        async with Client(config) as client:
+            return await snap.save_k8s(client, _filter_list(filters), page_size, headers or None)
+
+    try:
+        data = asyncio.run(run())
+    except snap.SnapshotError as e:
+        raise ClusterError(str(e)) from None
+    snap.write_bytes(dest, data)
+    click.echo(f"Exported snapshot of {config.server} to {dest}", err=True)
+
+
 def _filter_list(filters: tuple[str, ...]) -> list[str]:
     from kwok.ctl.snapshot import DEFAULT_FILTER
 

@@ -51,6 +51,7 @@ from kwok.client._backoff import Backoff
 from kwok.client._client import PATCH_CONTENT_TYPES, Client, Resource
 from kwok.client._config import ClientConfig, ConfigError, Credentials
 from kwok.client._errors import ApiError
+from kwok.client._http11 import Headers
 from kwok.client._informer import Informer, object_key
 from kwok.client._transport import HTTPTransport, Response, Transport
 
@@ -63,6 +64,7 @@ __all__ = [
     "ConfigError",
     "Credentials",
     "HTTPTransport",
+    "Headers",
     "Informer",
     "Resource",
     "Response",

@@ -20,6 +20,7 @@ import orjson
 
 from kwok.client._config import ClientConfig, Credentials
 from kwok.client._errors import ApiError
+from kwok.client._http11 import Headers
 from kwok.client._transport import HTTPTransport, Response, Transport
 
 PATCH_CONTENT_TYPES = {
@@ -65,9 +66,9 @@ class Client:
                 self._creds = creds
         return self._creds
 
-    async def _headers(self, refresh: bool = False, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    async def _headers(self, refresh: bool = False, extra: Headers | None = None) -> dict[str, str | tuple[str, ...]]:
         creds = self._creds if self._creds is not None and not refresh else await self._credentials(refresh)
-        headers = {"Accept": "application/json", "User-Agent": self.config.user_agent}
+        headers: dict[str, str | tuple[str, ...]] = {"Accept": "application/json", "User-Agent": self.config.user_agent}
         if creds.authorization:
             headers["Authorization"] = creds.authorization
         if extra:
@@ -81,7 +82,7 @@ class Client:
         body: Any = None,
         params: Mapping[str, Any] | None = None,
         content_type: str | None = None,
-        headers: Mapping[str, str] | None = None,
+        headers: Headers | None = None,
         timeout: float | None = _DEFAULT_TIMEOUT,
         decode: bool = True,
     ) -> Any:
@@ -91,15 +92,15 @@ class Client:
         whose result arrives anyway through an informer; errors are still decoded and raised).
         """
         url = path + _query(params)
-        data, extra = _encode_body(body, content_type)
-        if headers:
-            extra.update(headers)
+        data, content = _encode_body(body, content_type)
+        extra: dict[str, str | tuple[str, ...]] = {**content, **headers} if headers else dict(content)
         resp = await self._send(method, url, data, extra, timeout)
         if resp.status >= 300:
             raise ApiError.from_status(resp.status, _decode(resp))
         return _decode(resp) if decode else None
 
-    async def _send(self, method: str, url: str, data: bytes | None, extra: dict[str, str], timeout: float | None) -> Response:
+    async def _send(self, method: str, url: str, data: bytes | None, extra: dict[str, str | tuple[str, ...]],
+                    timeout: float | None) -> Response:
         refreshed = False
         for attempt in range(_MAX_TRY_LATER + 1):
             started = time.monotonic()

@@ -41,11 +41,16 @@ class ResponseHead:
         return value.partition(";")[0].strip().lower()
 
 
-def encode_request(method: str, target: str, host: str, headers: Mapping[str, str], body: bytes | None) -> bytes:
+# Request headers: a tuple value is sent as that many header lines (Impersonate-Group, say).
+Headers = Mapping[str, "str | tuple[str, ...]"]
+
+
+def encode_request(method: str, target: str, host: str, headers: Headers, body: bytes | None) -> bytes:
     """The bytes of one request: request line, Host, the given headers, Content-Length, body."""
     lines = [f"{method} {target} HTTP/1.1\r\n", f"Host: {host}\r\n"]
     for name, value in headers.items():
-        lines.append(f"{name}: {value}\r\n")
+        for one in (value,) if isinstance(value, str) else value:
+            lines.append(f"{name}: {one}\r\n")
     if body is not None or method in ("POST", "PUT", "PATCH"):
         lines.append(f"Content-Length: {len(body) if body else 0}\r\n")
     text = "".join(lines)

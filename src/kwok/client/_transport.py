@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import re
 import ssl
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import quote, urlsplit
@@ -25,7 +25,7 @@ from urllib.parse import quote, urlsplit
 from kwok.client._config import ClientConfig, Credentials
 from kwok.client._connection import Connection, ConnectionPool
 from kwok.client._errors import ApiError
-from kwok.client._http11 import ProtocolError, ResponseHead, encode_request
+from kwok.client._http11 import Headers, ProtocolError, ResponseHead, encode_request
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
 CONNECT_TIMEOUT = 10.0
@@ -54,10 +54,10 @@ class StreamResponse(Protocol):
 
 class Transport(Protocol):
     async def request(
-        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, timeout: float | None
+        self, method: str, url: str, headers: Headers, body: bytes | None, timeout: float | None
     ) -> Response: ...
 
-    async def stream(self, url: str, headers: Mapping[str, str], timeout: float | None) -> StreamResponse: ...
+    async def stream(self, url: str, headers: Headers, timeout: float | None) -> StreamResponse: ...
 
     async def set_credentials(self, creds: Credentials) -> None: ...
 
@@ -143,14 +143,14 @@ class HTTPTransport:
             raise ConnectionRefusedError(f"no connection within {CONNECT_TIMEOUT}s") from None
         return conn
 
-    def _encode(self, method: str, url: str, headers: Mapping[str, str], body: bytes | None) -> bytes:
+    def _encode(self, method: str, url: str, headers: Headers, body: bytes | None) -> bytes:
         target = self._prefix + url
         if not _PLAIN_TARGET.fullmatch(target):
             target = quote(target, safe=_TARGET_SAFE)
         return encode_request(method, target, self._host_header, headers, body)
 
     async def request(
-        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, timeout: float | None
+        self, method: str, url: str, headers: Headers, body: bytes | None, timeout: float | None
     ) -> Response:
         data = self._encode(method, url, headers, body)
         pool = self._ensure_pool()
@@ -175,7 +175,7 @@ class HTTPTransport:
             return Response(head.status, head.content_type, body_bytes, _retry_after(head.headers.get("retry-after")))
         raise AssertionError("unreachable")
 
-    async def stream(self, url: str, headers: Mapping[str, str], timeout: float | None) -> StreamResponse:
+    async def stream(self, url: str, headers: Headers, timeout: float | None) -> StreamResponse:
         """GET whose body is read as it arrives; `timeout` bounds the silence between two reads."""
         data = self._encode("GET", url, headers, None)
         pool = self._ensure_pool()

@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from kwok.client import ApiError, Client
+from kwok.client import ApiError, Client, Headers
 from kwok.ctl.config import yaml_error
 
 # KWOK's default --filter list, in restore order (owners before what they own).
@@ -81,16 +81,16 @@ def restore_storage(data_dir: Path, source: Path) -> None:
 
 
 # ------------------------------------------------------------------------------------ k8s format
-async def _resolve(client: Client, spec: str) -> tuple[str, str, bool, str]:
+async def _resolve(client: Client, spec: str, headers: Headers | None = None) -> tuple[str, str, bool, str]:
     """`deployment.apps` -> (group_version, plural, namespaced, kind) via discovery."""
     name, _, group = spec.partition(".")
     paths = ["/api/v1"] if not group else []
     if group:
-        info = await client.request("GET", f"/apis/{group}")
+        info = await client.request("GET", f"/apis/{group}", headers=headers)
         assert isinstance(info, dict)
         paths.append(f"/apis/{info['preferredVersion']['groupVersion']}")
     for path in paths:
-        found = await client.request("GET", path)
+        found = await client.request("GET", path, headers=headers)
         assert isinstance(found, dict)
         gv = found["groupVersion"]
         for r in found.get("resources") or []:
@@ -101,19 +101,23 @@ async def _resolve(client: Client, spec: str) -> tuple[str, str, bool, str]:
     raise SnapshotError(f"--filter {spec!r}: the server does not serve it")
 
 
-async def save_k8s(client: Client, filters: Iterable[str]) -> bytes:
+async def save_k8s(client: Client, filters: Iterable[str], page_size: int = 500,
+                   headers: Headers | None = None) -> bytes:
+    """The filtered resources as KWOK's multi-document YAML (`headers`: impersonation, for export)."""
     docs: list[dict[str, Any]] = []
     for spec in filters:
         try:
-            gv, plural, _, kind = await _resolve(client, spec)
+            gv, plural, _, kind = await _resolve(client, spec, headers)
         except ApiError as e:
             if e.is_not_found:
                 continue
             raise
-        api = client.resource(gv, plural)
+        path = client.resource(gv, plural).path(None)
         token = None
         while True:
-            page = await api.list(limit=500, continue_=token)
+            page = await client.request("GET", path, params={"limit": page_size, "continue": token},
+                                        headers=headers, timeout=300)
+            assert isinstance(page, dict)
             for item in page.get("items") or []:
                 item["apiVersion"], item["kind"] = gv, kind
                 item["metadata"].pop("resourceVersion", None)
