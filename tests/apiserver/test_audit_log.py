@@ -105,3 +105,19 @@ def test_bad_policy_stops_the_server_with_what_and_where(tmp_path: Path) -> None
     assert proc.returncode == 1
     assert f'Error: loading audit policy file: {policy}: rules[0].level: Unsupported value: "Loud"' in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_kubectl_as_impersonates_and_the_audit_log_names_both(audited: Any, kubectl_bin: str) -> None:
+    server, log = audited
+    who = json.loads(server.kubectl(kubectl_bin, "auth", "whoami", "--as", "alice", "--as-group", "dev",
+                                    "--as-group", "ops", "-o", "json").stdout)
+    assert who["status"]["userInfo"] == {"username": "alice", "groups": ["dev", "ops", "system:authenticated"]}
+    sa = json.loads(server.kubectl(kubectl_bin, "auth", "whoami", "--as", "system:serviceaccount:ci:builder",
+                                   "-o", "json").stdout)
+    assert sa["status"]["userInfo"]["groups"] == ["system:serviceaccounts", "system:serviceaccounts:ci",
+                                                  "system:authenticated"]
+    reviews = [e for e in events(log, "/selfsubjectreviews") if e["stage"] == "ResponseComplete"
+               and e.get("impersonatedUser", {}).get("username") == "alice"]
+    assert reviews and reviews[-1]["user"]["username"] == "system:anonymous"     # who really asked
+    code, body, _headers = server.request("GET", "/api/v1/namespaces", headers={"Impersonate-Group": "x"})
+    assert code == 500 and "without impersonating a user" in body["message"]

@@ -15,7 +15,7 @@ from kwok.api import errors
 from kwok.api.errors import go_quote as _go_quote
 from kwok.apiserver import bodies, metricsapi
 from kwok.apiserver.audit import Attributes, AuditLog, Record, long_running
-from kwok.apiserver.auth import ANONYMOUS, IDENTITY, Authenticator
+from kwok.apiserver.auth import ANONYMOUS, IDENTITY, REQUESTER, Authenticator, impersonated
 from kwok.apiserver.bodies import RAW_BODY
 from kwok.apiserver.catalog import Catalog
 from kwok.apiserver.discovery import Discovery, wants_aggregated
@@ -105,7 +105,12 @@ def _middleware(server: Server) -> Callable[..., Awaitable[web.StreamResponse]]:
         audit_id = new_uid()
         failure: dict[str, object] | None = None
         try:
-            request[IDENTITY] = server.authenticator.identify(request)
+            identity = server.authenticator.identify(request)
+            other = impersonated(request)
+            if other is not None:
+                request[REQUESTER] = identity
+                identity = other
+            request[IDENTITY] = identity
             if server.audit is not None:
                 _audit_begin(server.audit, request, target, audit_id)
             response = await handler(request)
@@ -148,7 +153,8 @@ _AUDIT_VERBS = {"LIST": "list", "WATCH": "watch", "DELETECOLLECTION": "deletecol
 def _audit_begin(audit: AuditLog, request: web.Request, target: Target | None, audit_id: str) -> None:
     """Decide the request's audit level and write its RequestReceived (kube-apiserver's RequestInfo
     verbs: lower-case resource verbs, the HTTP method for other paths)."""
-    user, groups = request.get(IDENTITY) or ANONYMOUS
+    user, groups = request.get(IDENTITY) or ANONYMOUS     # the rules look at the impersonated user
+    requester = request.get(REQUESTER)
     resource = target is not None and bool(target.plural)
     if target is not None and resource:
         verb = _AUDIT_VERBS.get(_verb(request, target), request.method.lower())
@@ -163,7 +169,7 @@ def _audit_begin(audit: AuditLog, request: web.Request, target: Target | None, a
     peer = request.transport.get_extra_info("peername") if request.transport else None
     source = peer[0] if isinstance(peer, tuple) and peer else "127.0.0.1"   # a Unix socket: local
     record = audit.begin(attrs, audit_id, request.path_qs, source, request.headers.get("User-Agent", ""),
-                         object_ref)
+                         object_ref, requester)
     if record is not None:
         record.long_running = long_running(attrs.verb, attrs.subresource)
         request[AUDIT] = record

@@ -239,17 +239,23 @@ class AuditLog:
         self.events = 0
 
     def begin(self, attrs: Attributes, audit_id: str, request_uri: str, source_ip: str, user_agent: str,
-              object_ref: dict[str, str] | None) -> Record | None:
-        """The request's record, its RequestReceived written; None when the policy says `None`."""
+              object_ref: dict[str, str] | None,
+              requester: tuple[str, tuple[str, ...]] | None = None) -> Record | None:
+        """The request's record, its RequestReceived written; None when the policy says `None`.
+        `requester`: who authenticated, when `attrs` names the user they impersonate."""
         decision = self.policy.decide(attrs)
         if decision.level == "None":
             return None
-        record = Record(self, decision, {
+        acting = {"username": attrs.user, "groups": list(attrs.groups)}
+        base: dict[str, Any] = {
             "kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": decision.level, "auditID": audit_id,
             "stage": "", "requestURI": request_uri, "verb": attrs.verb,
-            "user": {"username": attrs.user, "groups": list(attrs.groups)},
-            "sourceIPs": [source_ip] if source_ip else [], "userAgent": user_agent,
-        }, object_ref, dt.datetime.now(dt.UTC))
+            "user": {"username": requester[0], "groups": list(requester[1])} if requester else acting,
+        }
+        if requester:
+            base["impersonatedUser"] = acting
+        base.update({"sourceIPs": [source_ip] if source_ip else [], "userAgent": user_agent})
+        record = Record(self, decision, base, object_ref, dt.datetime.now(dt.UTC))
         record.write("RequestReceived")
         return record
 

@@ -1,6 +1,6 @@
 """Who is calling: a verified client certificate (CN user, O groups), a bearer token, or anonymous.
 
-Authorization allows everything for now; the identity is kept on the request for admission and
+Authorization allows everything for now (impersonation too); the identity is kept on the request for admission and
 for the reviews (SelfSubjectAccessReview / SelfSubjectReview) to report.
 """
 
@@ -17,6 +17,7 @@ from kwok.api import errors
 Identity = tuple[str, tuple[str, ...]]
 ANONYMOUS: Identity = ("system:anonymous", ("system:unauthenticated",))
 IDENTITY = web.RequestKey("identity", tuple)   # who made the request, set for every request
+REQUESTER = web.RequestKey("requester", tuple)  # who authenticated, when IDENTITY is impersonated
 
 
 class Authenticator:
@@ -68,3 +69,29 @@ def _cert_identity(cert: dict[str, Any]) -> Identity:
             elif key == "organizationName":
                 groups.append(value)
     return user or "system:anonymous", tuple(groups) + ("system:authenticated",)
+
+
+def impersonated(request: web.Request) -> Identity | None:
+    """The identity named by the Impersonate-* headers (`kubectl --as/--as-group`), if any.
+
+    As kube-apiserver: a service account user gets its service-account groups, and every
+    impersonated user but the anonymous one is in system:authenticated. Authorization allows
+    every request, so the requester may impersonate anyone."""
+    headers = request.headers
+    user = headers.get("Impersonate-User")
+    groups = headers.getall("Impersonate-Group", [])
+    if not user:
+        others = [h for h in headers if h.lower().startswith(("impersonate-group", "impersonate-uid",
+                                                                 "impersonate-extra-"))]
+        if others:
+            raise errors.internal_error(f"requested {sorted(set(others))} without impersonating a user")
+        return None
+    named: list[str] = []
+    if user.startswith("system:serviceaccount:") and not groups:
+        namespace = user.split(":")[2]
+        named = ["system:serviceaccounts", f"system:serviceaccounts:{namespace}"]
+    named += [g for g in groups if g not in named]
+    always = "system:unauthenticated" if user == ANONYMOUS[0] else "system:authenticated"
+    if always not in named:
+        named.append(always)
+    return user, tuple(named)
