@@ -1,7 +1,7 @@
 """Who is calling: a verified client certificate (CN user, O groups), a bearer token, or anonymous.
 
-Authorization allows everything for now (impersonation too); the identity is kept on the request for admission and
-for the reviews (SelfSubjectAccessReview / SelfSubjectReview) to report.
+Authorization allows everything for now (impersonation too); the identity is kept on the request
+for admission, the audit log and the reviews (SelfSubjectAccessReview / SelfSubjectReview).
 """
 
 from __future__ import annotations
