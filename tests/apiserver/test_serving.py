@@ -163,6 +163,24 @@ def test_unix_socket_is_private_and_serves(tmp_path: Path) -> None:
         server.stop()
 
 
+def test_unix_socket_clients_get_the_identity_given_to_the_socket(tmp_path: Path) -> None:
+    sock = tmp_path / "apiserver.sock"
+    server = ApiServer(tmp_path, "--port", "0", "--unix-socket", str(sock), "--unix-socket-user", "kwok-admin",
+                       "--unix-socket-group", "system:masters").start()
+    review = json.dumps({"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"})
+    try:
+        out = subprocess.run(["curl", "-s", "--unix-socket", str(sock), "-XPOST", "-H", "Content-Type: application/json",
+                              "-d", review, "http://localhost/apis/authentication.k8s.io/v1/selfsubjectreviews"],
+                             capture_output=True, text=True, timeout=10).stdout
+        assert json.loads(out)["status"]["userInfo"] == {"username": "kwok-admin",
+                                                         "groups": ["system:masters", "system:authenticated"]}
+        _code, body, _headers = server.request("POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews",
+                                               json.loads(review))
+        assert body["status"]["userInfo"]["username"] == "system:anonymous"     # TCP without credentials
+    finally:
+        server.stop()
+
+
 def test_metrics_count_requests_and_objects(apiserver: ApiServer) -> None:
     apiserver.request("GET", "/api/v1/namespaces/default/configmaps/absent")
     text = apiserver.request("GET", "/metrics")[1]

@@ -113,6 +113,9 @@ def test_audit_policy_records_requests_for_kwokctl_logs_audit(env: dict[str, str
         assert created[0]["user"]["username"] == "kwok-admin"          # the admin certificate
         assert created[0]["userAgent"].startswith("kubectl/")
         assert created[0]["responseStatus"]["code"] == 201
+        # the components, through the API server's socket, are the admin too (as KWOK's, by certificate)
+        components = {e["user"]["username"] for e in events if e["userAgent"].startswith("kwok-python")}
+        assert components == {"kwok-admin"}
         root = Path(env["KWOK_WORKDIR"]) / "clusters" / "audited"
         assert (root / "audit.yaml").read_text() == policy.read_text()
     finally:

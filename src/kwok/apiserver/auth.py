@@ -21,8 +21,11 @@ REQUESTER = web.RequestKey("requester", tuple)  # who authenticated, when IDENTI
 
 
 class Authenticator:
-    def __init__(self, tokens: dict[str, Identity] | None = None) -> None:
+    def __init__(self, tokens: dict[str, Identity] | None = None, socket_identity: Identity | None = None) -> None:
         self.tokens = tokens or {}
+        # who the clients of the Unix socket are (its mode, 0600, admits only its owner): kwokctl
+        # names the cluster's admin, the identity KWOK's components have through the admin certificate
+        self.socket_identity = socket_identity
 
     @classmethod
     def from_token_file(cls, path: str | Path | None) -> Authenticator:
@@ -37,6 +40,11 @@ class Authenticator:
                     tokens[row[0].strip()] = (row[1].strip(), groups + ("system:authenticated",))
         return cls(tokens)
 
+    def with_socket_identity(self, user: str | None, groups: tuple[str, ...]) -> Authenticator:
+        if user:
+            self.socket_identity = (user, (*groups, "system:authenticated"))
+        return self
+
     def identify(self, request: web.Request) -> Identity:
         header = request.headers.get("Authorization", "")
         if header[:7].lower() == "bearer ":
@@ -49,6 +57,8 @@ class Authenticator:
         cert = _peer_cert(request)
         if cert:
             return _cert_identity(cert)
+        if self.socket_identity is not None and _over_unix_socket(request):
+            return self.socket_identity
         return ANONYMOUS
 
 
@@ -57,6 +67,11 @@ def _peer_cert(request: web.Request) -> Any:
     if transport is None:
         return None
     return transport.get_extra_info("peercert")
+
+
+def _over_unix_socket(request: web.Request) -> bool:
+    transport = request.transport
+    return transport is not None and isinstance(transport.get_extra_info("sockname"), str)
 
 
 def _cert_identity(cert: dict[str, Any]) -> Identity:

@@ -50,6 +50,8 @@ class Options:
     ready_file: str | None = None           # written with the bound ports once serving (for tests/tools)
     audit_policy_file: str | None = None    # kube-apiserver's --audit-policy-file
     audit_log_path: str | None = None       # kube-apiserver's --audit-log-path ("-": standard output)
+    unix_socket_user: str | None = None     # the identity of the Unix socket's clients (else anonymous)
+    unix_socket_groups: tuple[str, ...] = ()
     hosts: list[str] = field(default_factory=lambda: ["127.0.0.1", "localhost"])
 
 
@@ -115,8 +117,9 @@ def _ssl_context(options: Options) -> ssl.SSLContext | None:
 async def serve(options: Options) -> None:
     catalog = Catalog.builtin()
     store = open_store(options, catalog)
-    server = Server(store, catalog, _admission(), Authenticator.from_token_file(options.token_auth_file),
-                    options.log_requests, _audit_log(options))
+    authenticator = Authenticator.from_token_file(options.token_auth_file).with_socket_identity(
+        options.unix_socket_user, options.unix_socket_groups)
+    server = Server(store, catalog, _admission(), authenticator, options.log_requests, _audit_log(options))
     crds = _crd_controller(server)
     await ensure_system_objects(server.flow, catalog)
     app = build_app(server)

@@ -28,6 +28,9 @@ def _wait_for_files(paths: str) -> None:
 @click.option("--port", type=int, default=None, help="Plain HTTP port (0: any free port).")
 @click.option("--secure-port", type=int, default=None, help="HTTPS port (0: any free port).")
 @click.option("--unix-socket", default=None, help="Also listen on this Unix domain socket (mode 0600, no TLS).")
+@click.option("--unix-socket-user", default=None,
+              help="User the Unix socket's clients are (default: anonymous, as a request without credentials).")
+@click.option("--unix-socket-group", "unix_socket_groups", multiple=True, help="A group of --unix-socket-user.")
 @click.option("--data-dir", default=None, help="Directory of the durable store (SQLite); memory only if unset.")
 @click.option("--tls-cert-file", default=None, help="Serving certificate (PEM).")
 @click.option("--tls-private-key-file", default=None, help="Key of the serving certificate (PEM).")
@@ -45,6 +48,7 @@ def _wait_for_files(paths: str) -> None:
                    "with both this and --audit-policy-file.")
 @click.option("-v", "--v", "verbosity", type=int, default=0, help="Log level: 1+ logs every request.")
 def apiserver(bind_address: str, port: int | None, secure_port: int | None, unix_socket: str | None,
+              unix_socket_user: str | None, unix_socket_groups: tuple[str, ...],
               data_dir: str | None, tls_cert_file: str | None, tls_private_key_file: str | None,
               client_ca_file: str | None, generate_certs: bool, token_auth_file: str | None,
               watch_cache_window: int, ready_file: str | None, audit_policy_file: str | None,
@@ -67,7 +71,8 @@ def apiserver(bind_address: str, port: int | None, secure_port: int | None, unix
                 data_dir=data_dir, tls_cert_file=tls_cert_file, tls_private_key_file=tls_private_key_file,
                 client_ca_file=client_ca_file, generate_certs=generate_certs, token_auth_file=token_auth_file,
                 watch_cache_window=watch_cache_window, log_requests=verbosity >= 1, ready_file=ready_file,
-                audit_policy_file=audit_policy_file, audit_log_path=audit_log_path))
+                audit_policy_file=audit_policy_file, audit_log_path=audit_log_path,
+                unix_socket_user=unix_socket_user, unix_socket_groups=unix_socket_groups))
 
 
 if __name__ == "__main__":

@@ -72,6 +72,9 @@ def build_apiserver(paths: ClusterPaths, opts: dict[str, Any], port: int) -> Com
         f"--bind-address={opts['bindAddress']}",
         f"--data-dir={paths.data}",
         f"--unix-socket={paths.socket}",
+        # the components come through the socket as KWOK's come with the admin certificate
+        "--unix-socket-user=kwok-admin",
+        "--unix-socket-group=system:masters",
     ]
     if opts["securePort"]:
         pki = paths.pki
