@@ -114,8 +114,12 @@ def test_audit_policy_records_requests_for_kwokctl_logs_audit(env: dict[str, str
         assert created[0]["userAgent"].startswith("kubectl/")
         assert created[0]["responseStatus"]["code"] == 201
         # the components, through the API server's socket, are the admin too (as KWOK's, by certificate)
-        components = {e["user"]["username"] for e in events if e["userAgent"].startswith("kwok-python")}
-        assert components == {"kwok-admin"}
+        def components() -> set[str]:
+            lines = kwokctl(env, "--name", "audited", "logs", "audit").stdout.splitlines()
+            return {e["user"]["username"] for e in map(json.loads, lines) if e["userAgent"].startswith("kwok-python")}
+
+        wait_for(components, 30, "the components' requests in the audit log")
+        assert components() == {"kwok-admin"}
         root = Path(env["KWOK_WORKDIR"]) / "clusters" / "audited"
         assert (root / "audit.yaml").read_text() == policy.read_text()
     finally:

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 
 def _status(sock: socket.socket, path: str) -> int:
-    sock.sendall(f"GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n".encode())
+    sock.sendall(f"GET {path} HTTP/1.0\r\nHost: localhost\r\nUser-Agent: kwokctl\r\n\r\n".encode())
     head = b""
     while b"\r\n" not in head and len(head) < 1024:
         chunk = sock.recv(1024)
