@@ -13,6 +13,7 @@ import urllib.request
 from pathlib import Path
 
 from tests.apiserver.harness import ApiServer
+from tests.conftest import command
 
 CM = "/api/v1/namespaces/default/configmaps"
 
@@ -244,3 +245,23 @@ def test_kubectl_over_tls_with_client_certificate(tmp_path: Path, kubectl_bin: s
         assert json.loads(who.stdout)["status"]["userInfo"]["username"] == "bob"
     finally:
         server.stop()
+
+
+def test_kube_apiserver_flags_are_accepted_and_the_log_names_those_without_effect(tmp_path: Path) -> None:
+    """What KWOK users pass through --extra-args kube-apiserver=… must not stop the server."""
+    server = ApiServer(tmp_path, "--max-requests-inflight=0", "--authorization-mode=Node,RBAC", "--profiling",
+                       "--enable-priority-and-fairness=false", "--etcd-servers=http://127.0.0.1:2379",
+                       "--default-not-ready-toleration-seconds=60").start()
+    try:
+        pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+               "spec": {"containers": [{"name": "c", "image": "nginx"}]}}
+        code, body, _ = server.request("POST", "/api/v1/namespaces/default/pods", pod)
+        assert code == 201
+        assert [t["tolerationSeconds"] for t in body["spec"]["tolerations"]] == [60, 300]
+        assert ("kube-apiserver flags without effect here: --authorization-mode=Node,RBAC "
+                "--etcd-servers=http://127.0.0.1:2379 --max-requests-inflight=0 --profiling") in server.log.read_text()
+    finally:
+        server.stop()
+    unknown = subprocess.run([command("kwok"), "apiserver", "--port", "0", "--no-such-flag=1"],
+                             capture_output=True, text=True, timeout=60)
+    assert unknown.returncode == 2 and "No such option '--no-such-flag'" in unknown.stderr

@@ -248,3 +248,17 @@ def test_snapshot_export_of_one_cluster_restores_into_another(env: dict[str, str
     assert bad.returncode == 1 and bad.stderr.startswith("Error: ") and len(bad.stderr.strip().splitlines()) == 1
     record = kwokctl(env, "snapshot", "export", "--path", str(snap), "--record", check=False)
     assert record.returncode == 1 and "--record is not available" in record.stderr
+
+
+def test_kube_apiserver_extra_args_of_kwok_configs_start_the_cluster(env: dict[str, str]) -> None:
+    kwokctl(env, "--name", "extra", "create", "cluster", "--extra-args", "kube-apiserver=max-requests-inflight=0",
+            "--extra-args", "kube-apiserver=default-unreachable-toleration-seconds=30")
+    try:
+        log = (Path(env["KWOK_WORKDIR"]) / "clusters" / "extra" / "logs" / "kube-apiserver.log").read_text()
+        assert "kube-apiserver flags without effect here: --max-requests-inflight=0" in log
+        kubectl(env, KUBECTLS["kubectl-1.37"], "--context", "kwok-extra", "run", "p", "--image=nginx")
+        seconds = kubectl(env, KUBECTLS["kubectl-1.37"], "--context", "kwok-extra", "get", "pod", "p", "-o",
+                          "jsonpath={.spec.tolerations[?(@.key=='node.kubernetes.io/unreachable')].tolerationSeconds}")
+        assert seconds.stdout == "30"
+    finally:
+        kwokctl(env, "--name", "extra", "delete", "cluster")

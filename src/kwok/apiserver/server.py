@@ -20,6 +20,7 @@ from typing import Any
 
 from aiohttp import web
 
+from kwok.apiserver.admission.default_toleration_seconds import DefaultTolerationSeconds
 from kwok.apiserver.app import Server, build_app
 from kwok.apiserver.audit import AuditLog, Policy, PolicyError
 from kwok.apiserver.auth import Authenticator
@@ -52,6 +53,7 @@ class Options:
     audit_log_path: str | None = None       # kube-apiserver's --audit-log-path ("-": standard output)
     unix_socket_user: str | None = None     # the identity of the Unix socket's clients (else anonymous)
     unix_socket_groups: tuple[str, ...] = ()
+    toleration_seconds: tuple[int, int] = (300, 300)   # --default-not-ready/unreachable-toleration-seconds
     hosts: list[str] = field(default_factory=lambda: ["127.0.0.1", "localhost"])
 
 
@@ -119,7 +121,11 @@ async def serve(options: Options) -> None:
     store = open_store(options, catalog)
     authenticator = Authenticator.from_token_file(options.token_auth_file).with_socket_identity(
         options.unix_socket_user, options.unix_socket_groups)
-    server = Server(store, catalog, _admission(), authenticator, options.log_requests, _audit_log(options))
+    admission = _admission()
+    for plugin in admission:
+        if isinstance(plugin, DefaultTolerationSeconds):
+            plugin.not_ready_seconds, plugin.unreachable_seconds = options.toleration_seconds
+    server = Server(store, catalog, admission, authenticator, options.log_requests, _audit_log(options))
     crds = _crd_controller(server)
     await ensure_system_objects(server.flow, catalog)
     app = build_app(server)

@@ -16,19 +16,22 @@ def _tolerates(tolerations: list[Obj], key: str) -> bool:
                for t in tolerations)
 
 
-def default_tolerations(spec: Obj, seconds: int = DEFAULT_SECONDS) -> None:
+def default_tolerations(spec: Obj, not_ready: int = DEFAULT_SECONDS, unreachable: int = DEFAULT_SECONDS) -> None:
     tolerations = spec.get("tolerations") or []
     added = [{"key": key, "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": seconds}
-             for key in (NOT_READY, UNREACHABLE) if not _tolerates(tolerations, key)]
+             for key, seconds in ((NOT_READY, not_ready), (UNREACHABLE, unreachable))
+             if not _tolerates(tolerations, key)]
     if added:
         spec["tolerations"] = tolerations + added
 
 
 class DefaultTolerationSeconds(AdmissionPlugin):
     name = "DefaultTolerationSeconds"
+    not_ready_seconds = DEFAULT_SECONDS      # kube-apiserver's --default-not-ready-toleration-seconds
+    unreachable_seconds = DEFAULT_SECONDS    # and --default-unreachable-toleration-seconds
 
     def handles(self, req: AdmissionRequest) -> bool:
         return is_pod_create(req)
 
     async def admit(self, req: AdmissionRequest, lookup: Lookup) -> None:
-        default_tolerations(pod_spec(req))
+        default_tolerations(pod_spec(req), self.not_ready_seconds, self.unreachable_seconds)
