@@ -4,5 +4,5 @@ import kwok.client
 def test_public_surface_is_pinned() -> None:
     assert sorted(kwok.client.__all__) == sorted([
         "PATCH_CONTENT_TYPES", "ApiError", "Backoff", "Client", "ClientConfig", "ConfigError",
-        "Credentials", "HTTPTransport", "Informer", "Resource", "Response", "Transport", "object_key",
+        "Credentials", "HTTPTransport", "Headers", "Informer", "Resource", "Response", "Transport", "object_key",
     ])
