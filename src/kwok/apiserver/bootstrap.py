@@ -37,7 +37,7 @@ def _objects() -> list[tuple[str, str, str, Obj]]:
     return out
 
 
-def _system_context() -> RequestContext:
+def system_context() -> RequestContext:
     """Who the server's own start-up writes are from."""
     return RequestContext(user="system:apiserver", groups=("system:masters",), now=rfc3339(now_utc()))
 
@@ -50,7 +50,7 @@ async def ensure_system_objects(flow: Flow, catalog: Catalog) -> int:
         if served is None or flow.store.get(served.key, "", obj["metadata"]["name"]) is not None:
             continue
         try:
-            await flow.create(served, obj, _system_context())
+            await flow.create(served, obj, system_context())
             created += 1
         except errors.ApiError:
             continue
@@ -98,9 +98,9 @@ async def ensure_kubernetes_service(flow: Flow, catalog: Catalog, address: str, 
             current = None
         try:
             if current is None:
-                await flow.create(served, obj, _system_context())
+                await flow.create(served, obj, system_context())
             elif plural != "services":
                 wanted = {**current, **{k: v for k, v in obj.items() if k != "metadata"}}
-                await flow.update(served, "default", KUBERNETES_SERVICE, wanted, _system_context())
+                await flow.update(served, "default", KUBERNETES_SERVICE, wanted, system_context())
         except errors.ApiError:
             continue      # e.g. a user's object of that name in the way: leave it

@@ -369,7 +369,10 @@ class CrdController:
 
     async def _lift_finalizer(self, name: str, ctx: RequestContext) -> None:
         served = self.catalog.get(GROUP, "v1", PLURAL)
-        current = self.flow.get(served, "", name)
+        entry = self.flow.store.get(served.key, "", name)
+        if entry is None:
+            return      # gone already (its finalizers lifted by an earlier round): nothing to lift
+        current = orjson.loads(entry.data)
         finalizers = [f for f in current["metadata"].get("finalizers") or [] if f != CLEANUP_FINALIZER]
         current["metadata"]["finalizers"] = finalizers
         await self.flow.update(served, "", name, current, ctx)

@@ -34,6 +34,9 @@ class OpenAPI:
         self._builtin: dict[tuple[str, str], tuple[bytes, str]] = {}
         self._custom: dict[tuple[str, str], tuple[bytes, str]] = {}
         self._generation = -1
+        # CRD-shaped descriptions of kinds served like custom resources without a stored CRD
+        # (apiregistration.k8s.io's APIService, kwok.apiserver.apiservices)
+        self.described: list[Obj] = []
 
     def group_versions(self) -> list[tuple[str, str]]:
         served = [(g, v) for g, versions in self.catalog.group_versions() for v in versions]
@@ -77,7 +80,7 @@ class OpenAPI:
 
     def _crds(self, group: str) -> list[Obj]:
         _rv, entries = self.store.list_entries(_CRDS)
-        crds = [orjson.loads(e.data) for e in entries]
+        crds = [orjson.loads(e.data) for e in entries] + self.described
         return [c for c in crds if (c.get("spec") or {}).get("group") == group]
 
     def lookup_path(self, path: str) -> tuple[bytes, str] | None:

@@ -20,11 +20,12 @@ from typing import Any
 
 from aiohttp import web
 
+from kwok.apiserver import apiservices, metricsapi
 from kwok.apiserver.admission.default_toleration_seconds import DefaultTolerationSeconds
 from kwok.apiserver.app import Server, build_app
 from kwok.apiserver.audit import AuditLog, Policy, PolicyError
 from kwok.apiserver.auth import Authenticator
-from kwok.apiserver.bootstrap import ensure_kubernetes_service, ensure_system_objects
+from kwok.apiserver.bootstrap import ensure_kubernetes_service, ensure_system_objects, system_context
 from kwok.apiserver.catalog import Catalog
 from kwok.apiserver.crd import CrdController
 from kwok.apiserver.registry import AdmissionPlugin, Obj, admission_chain
@@ -118,6 +119,7 @@ def _ssl_context(options: Options) -> ssl.SSLContext | None:
 
 async def serve(options: Options) -> None:
     catalog = Catalog.builtin()
+    apiservices.register(catalog)
     store = open_store(options, catalog)
     authenticator = Authenticator.from_token_file(options.token_auth_file).with_socket_identity(
         options.unix_socket_user, options.unix_socket_groups)
@@ -126,14 +128,20 @@ async def serve(options: Options) -> None:
         if isinstance(plugin, DefaultTolerationSeconds):
             plugin.not_ready_seconds, plugin.unreachable_seconds = options.toleration_seconds
     server = Server(store, catalog, admission, authenticator, options.log_requests, _audit_log(options))
+    server.openapi.described.append(apiservices.DESCRIPTION)
     crds = _crd_controller(server)
     await ensure_system_objects(server.flow, catalog)
+    # The APIServices of the served group versions are registered once serving has begun (as the
+    # aggregator's autoregistration does), then kept in step as CRD group versions come and go.
+    registrar = apiservices.Registrar(server.flow, catalog, system_context, ((metricsapi.GROUP, metricsapi.VERSION),))
+    catalog.listeners.append(registrar)
     app = build_app(server)
     # handler_cancellation: a watch ends as soon as its client disconnects (writes are shielded)
     runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=2.0,
                            handler_cancellation=True)
     await runner.setup()
     ports = await _start_sites(runner, options)
+    registrar()
     served_port = ports.get("https") or ports.get("http")
     if served_port:
         await ensure_kubernetes_service(server.flow, catalog, _advertised(options.bind_address), int(served_port))
