@@ -76,6 +76,13 @@ def test_kubectl_requests_at_each_level(audited: Any, kubectl_bin: str) -> None:
           and e["objectRef"].get("name") == f"ns-{suffix}"]
     assert len(ns) == 1 and ns[0]["level"] == "Metadata" and "requestObject" not in ns[0]
 
+    server.kubectl(kubectl_bin, "patch", "configmap", f"cm-{suffix}", "--type=json",
+                   "-p", '[{"op": "add", "path": "/data/b", "value": "c"}]')
+    patched = [e for e in events(log, f"/configmaps/cm-{suffix}") if e["verb"] == "patch"
+               and e["stage"] == "ResponseComplete"]
+    assert patched[0]["requestObject"] == [{"op": "add", "path": "/data/b", "value": "c"}]   # the patch as sent
+    assert patched[0]["responseObject"]["data"] == {"a": "b", "b": "c"}
+
     failed = [e for e in events(log, f"/pods/nope-{suffix}") if e["stage"] == "ResponseComplete"]
     assert failed[0]["responseStatus"] == {
         "metadata": {}, "status": "Failure", "message": f'pods "nope-{suffix}" not found', "reason": "NotFound",

@@ -197,11 +197,16 @@ def _audit_complete(record: Record, request: web.Request, response: web.StreamRe
 
 
 def _decoded(data: bytes, media_type: str) -> object:
-    """A request or response body as the audit log shows it (JSON), whatever it came as."""
+    """A request or response body as the audit log shows it (JSON), whatever it came as: an
+    object in JSON, YAML or protobuf, or a patch as sent (a JSON patch is a list)."""
     try:
+        if media_type.endswith("+json"):
+            return orjson.loads(data)
+        if media_type == "application/apply-patch+yaml":
+            return bodies.decode_yaml(data)
         return bodies.decode_object(data, media_type)
-    except errors.ApiError:
-        return None     # not an object (a patch's own format is logged by its JSON, if any)
+    except (errors.ApiError, orjson.JSONDecodeError):
+        return None
 
 
 def _verb(request: web.Request, target: Target) -> str:
