@@ -265,3 +265,24 @@ def test_kube_apiserver_flags_are_accepted_and_the_log_names_those_without_effec
     unknown = subprocess.run([command("kwok"), "apiserver", "--port", "0", "--no-such-flag=1"],
                              capture_output=True, text=True, timeout=60)
     assert unknown.returncode == 2 and "No such option '--no-such-flag'" in unknown.stderr
+
+
+def test_service_ranges_from_kube_apiserver_flags(tmp_path: Path, kubectl_bin: str) -> None:
+    server = ApiServer(tmp_path, "--service-cluster-ip-range=10.200.0.0/16",
+                       "--service-node-port-range=31000-31010").start()
+    try:
+        _code, kubernetes, _ = server.request("GET", "/api/v1/namespaces/default/services/kubernetes")
+        assert kubernetes["spec"]["clusterIP"] == "10.200.0.1"
+        server.kubectl(kubectl_bin, "create", "service", "nodeport", "web", "--tcp=80:8080")
+        _code, web, _ = server.request("GET", "/api/v1/namespaces/default/services/web")
+        assert web["spec"]["clusterIP"].startswith("10.200.")
+        assert 31000 <= web["spec"]["ports"][0]["nodePort"] <= 31010
+        refused = server.kubectl(kubectl_bin, "create", "service", "nodeport", "low", "--tcp=80:8080",
+                                 "--node-port=30000", check=False)
+        assert "The range of valid ports is 31000-31010" in refused.stderr
+    finally:
+        server.stop()
+    bad = subprocess.run([command("kwok"), "apiserver", "--port", "0", "--service-cluster-ip-range=10.0.0.1/16"],
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2
+    assert 'Error: --service-cluster-ip-range "10.0.0.1/16": 10.0.0.1/16 has host bits set' in bad.stderr

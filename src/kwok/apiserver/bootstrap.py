@@ -8,11 +8,10 @@ They go through the normal create flow, so strategies default them.
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Any
 
 from kwok.api import errors
-from kwok.apiserver.admission.service_allocation import SERVICE_CIDR
+from kwok.apiserver import servicenetwork
 from kwok.apiserver.catalog import Catalog
 from kwok.apiserver.flow import Flow, now_utc, rfc3339
 from kwok.apiserver.registry import RequestContext
@@ -63,7 +62,7 @@ KUBERNETES_SERVICE = "kubernetes"
 def kubernetes_service_objects(address: str, port: int) -> list[tuple[str, str, str, Obj]]:
     """The Service (the first address of the service range, port 443 named https), and the
     Endpoints and EndpointSlice that send it to `address:port`."""
-    cluster_ip = str(next(ipaddress.ip_network(SERVICE_CIDR).hosts()))
+    cluster_ip = servicenetwork.CURRENT.kubernetes_ip
     labels = {"component": "apiserver", "provider": "kubernetes"}
     family = "IPv6" if ":" in address else "IPv4"
     service = {"apiVersion": "v1", "kind": "Service",

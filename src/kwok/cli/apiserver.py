@@ -47,8 +47,7 @@ KUBE_APISERVER_FLAGS = (
     "requestheader-allowed-names", "requestheader-client-ca-file", "requestheader-extra-headers-prefix",
     "requestheader-group-headers", "requestheader-username-headers", "runtime-config", "service-account-issuer",
     "service-account-jwks-uri", "service-account-key-file", "service-account-max-token-expiration",
-    "service-account-signing-key-file", "service-cluster-ip-range", "service-node-port-range",
-    "shutdown-delay-duration", "storage-backend", "storage-media-type", "tls-cipher-suites", "tls-min-version",
+    "service-account-signing-key-file", "shutdown-delay-duration", "storage-backend", "storage-media-type", "tls-cipher-suites", "tls-min-version",
     "tls-sni-cert-key", "tracing-config-file", "vmodule", "watch-cache-sizes",
 )
 KUBE_APISERVER_BOOL_FLAGS = (
@@ -103,6 +102,9 @@ def _without_effect(given: dict[str, Any]) -> list[str]:
 @click.option("--audit-log-path", default=None,
               help="Append audit events here as JSON lines ('-': standard output); auditing is on only "
                    "with both this and --audit-policy-file.")
+@click.option("--service-cluster-ip-range", default=None,
+              help="CIDR ClusterIPs are allocated from (default 10.96.0.0/12; the kubernetes Service takes the first).")
+@click.option("--service-node-port-range", default=None, help="Node ports of NodePort Services (default 30000-32767).")
 @click.option("--default-not-ready-toleration-seconds", type=int, default=300,
               help="tolerationSeconds of the not-ready toleration added to every pod.")
 @click.option("--default-unreachable-toleration-seconds", type=int, default=300,
@@ -114,7 +116,8 @@ def apiserver(bind_address: str, port: int | None, secure_port: int | None, unix
               data_dir: str | None, tls_cert_file: str | None, tls_private_key_file: str | None,
               client_ca_file: str | None, generate_certs: bool, token_auth_file: str | None,
               watch_cache_window: int, ready_file: str | None, audit_policy_file: str | None,
-              audit_log_path: str | None, default_not_ready_toleration_seconds: int,
+              audit_log_path: str | None, service_cluster_ip_range: str | None,
+              service_node_port_range: str | None, default_not_ready_toleration_seconds: int,
               default_unreachable_toleration_seconds: int, verbosity: int, **kube_flags: Any) -> None:
     """Run the Kubernetes-compatible API server.
 
@@ -127,6 +130,12 @@ def apiserver(bind_address: str, port: int | None, secure_port: int | None, unix
 
     logging.basicConfig(stream=sys.stderr, level=logging.INFO,
                         format="%(asctime)s %(levelname).1s %(name)s: %(message)s")
+    from kwok.apiserver import servicenetwork
+
+    try:
+        servicenetwork.configure(service_cluster_ip_range, service_node_port_range)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
     ignored = _without_effect(kube_flags)
     if ignored:
         logging.getLogger("kwok.apiserver").info("kube-apiserver flags without effect here: %s", " ".join(ignored))

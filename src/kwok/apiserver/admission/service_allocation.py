@@ -14,11 +14,10 @@ import time
 from collections.abc import Callable
 
 from kwok.api import errors
+from kwok.apiserver import servicenetwork
 from kwok.apiserver.registry import AdmissionPlugin, AdmissionRequest, Cause, Lookup, Obj
 from kwok.apiserver.strategies.fielderrors import invalid
 
-SERVICE_CIDR = "10.96.0.0/12"
-NODE_PORTS = (30000, 32767)
 _PENDING_SECONDS = 10.0
 
 
@@ -41,9 +40,9 @@ class _Pending:
 class ServiceAllocation(AdmissionPlugin):
     name = "ServiceAllocation"
 
-    def __init__(self, cidr: str = SERVICE_CIDR, rng: random.Random | None = None,
+    def __init__(self, cidr: str | None = None, rng: random.Random | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        self.network = ipaddress.ip_network(cidr)
+        self.network = ipaddress.ip_network(cidr or servicenetwork.CURRENT.cidr)
         self.rng = rng or random.Random()
         self.pending_ips = _Pending(clock)
         self.pending_ports = _Pending(clock)
@@ -141,7 +140,7 @@ class ServiceAllocation(AdmissionPlugin):
         return causes
 
     def _free_port(self, used: set[object]) -> int:
-        low, high = NODE_PORTS
+        low, high = servicenetwork.CURRENT.node_ports
         for _ in range(64):
             candidate = self.rng.randint(low, high)
             if candidate not in used:

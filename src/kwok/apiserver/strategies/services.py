@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 
+from kwok.apiserver import servicenetwork
 from kwok.apiserver.registry import Cause, Obj, RequestContext, register
 from kwok.apiserver.strategies.base import KindStrategy
 from kwok.apiserver.strategies.fielderrors import (
@@ -21,7 +22,6 @@ from kwok.apiserver.strategies.fielderrors import (
 from kwok.apiserver.strategies.objectmeta import dns1035_label, dns1123_label, validate_labels
 
 SERVICE_TYPES = ["ClusterIP", "ExternalName", "LoadBalancer", "NodePort"]
-NODE_PORT_RANGE = (30000, 32767)
 PROTOCOLS = ["SCTP", "TCP", "UDP"]
 
 
@@ -94,7 +94,7 @@ def _validate_node_port(p: Obj, path: str, spec: Obj) -> list[Cause]:
         return []
     if not uses_node_ports(spec):
         return [invalid(f"{path}.nodePort", node_port, "may not be used when `type` is 'ClusterIP'")]
-    low, high = NODE_PORT_RANGE
+    low, high = servicenetwork.CURRENT.node_ports
     if not low <= node_port <= high:
         return [invalid(f"{path}.nodePort", node_port,
                         f"provided port is not in the valid range. The range of valid ports is {low}-{high}")]
@@ -171,14 +171,12 @@ def keep_allocated(new: Obj, old: Obj) -> None:
             new["healthCheckNodePort"] = old["healthCheckNodePort"]
 
 
-KUBERNETES_SERVICE_IP = "10.96.0.1"
-
-
 def kubernetes_service(secure_port: int) -> Obj:
     """The `default/kubernetes` Service a real API server keeps (first IP of the service range)."""
+    ip = servicenetwork.CURRENT.kubernetes_ip
     return {"apiVersion": "v1", "kind": "Service",
             "metadata": {"name": "kubernetes", "namespace": "default",
                          "labels": {"component": "apiserver", "provider": "kubernetes"}},
-            "spec": {"type": "ClusterIP", "clusterIP": KUBERNETES_SERVICE_IP, "clusterIPs": [KUBERNETES_SERVICE_IP],
+            "spec": {"type": "ClusterIP", "clusterIP": ip, "clusterIPs": [ip],
                      "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": secure_port}],
                      "sessionAffinity": "None"}}
