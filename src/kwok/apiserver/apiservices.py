@@ -75,12 +75,12 @@ _VERSION_DOC: Obj = {"name": VERSION, "served": True, "storage": True, "schema":
 
 def availability(obj: Obj, now: str) -> Obj:
     """The status the availability controller would write for this spec."""
-    service = (obj.get("spec") or {}).get("service")
+    spec = obj.get("spec") or {}
+    service = spec.get("service")
     if not service:
         condition = {"type": "Available", "status": "True", "lastTransitionTime": now, "reason": "Local",
                      "message": "Local APIServices are always available"}
     else:
-        spec = obj.get("spec") or {}
         url = (f"https://{service.get('name', '')}.{service.get('namespace', '')}.svc:{service.get('port', 443)}"
                f"/apis/{spec.get('group', '')}/{spec.get('version', '')}")
         condition = {"type": "Available", "status": "False", "lastTransitionTime": now,
@@ -171,36 +171,25 @@ def served_group_versions(catalog: Catalog, extra: tuple[tuple[str, str], ...] =
     return out
 
 
-async def ensure_local(flow: Any, catalog: Catalog, ctx: RequestContext,
-                       extra: tuple[tuple[str, str], ...] = ()) -> int:
-    """Create the missing Local APIServices of the group versions served; returns how many."""
-    served = catalog.get(GROUP, VERSION, PLURAL)
-    if served is None:
-        return 0
-    missing = [local(*row) for row in served_group_versions(catalog, extra)
-               if flow.store.get(served.key, "", f"{row[1]}.{row[0]}") is None]
-
-    async def create(obj: Obj) -> bool:
-        try:
-            await flow.create(served, obj, ctx)
-            return True
-        except errors.ApiError as err:
-            log.warning("registering APIService %s: %s", obj["metadata"]["name"], err)
-            return False
-
-    # together: their durable writes share one commit (start-up waits for them)
-    return sum(await asyncio.gather(*(create(obj) for obj in missing)))
-
-
 async def sync(flow: Any, catalog: Catalog, ctx: RequestContext, extra: tuple[tuple[str, str], ...] = ()) -> None:
     """Local APIServices for exactly the group versions served (CRDs come and go): the missing
     ones created, the automanaged ones of group versions no longer served deleted (as the
     aggregator's autoregistration: the user's own APIServices are left alone)."""
-    await ensure_local(flow, catalog, ctx, extra)
     served = catalog.get(GROUP, VERSION, PLURAL)
     if served is None:
         return
-    wanted = {f"{v}.{g}" for g, v, *_rest in served_group_versions(catalog, extra)}
+    rows = served_group_versions(catalog, extra)
+    wanted = {f"{version}.{group}" for group, version, *_rest in rows}
+
+    async def create(obj: Obj) -> None:
+        try:
+            await flow.create(served, obj, ctx)
+        except errors.ApiError as err:
+            log.warning("registering APIService %s: %s", obj["metadata"]["name"], err)
+
+    # together, so that their durable writes share a commit
+    await asyncio.gather(*(create(local(*row)) for row in rows
+                           if flow.store.get(served.key, "", f"{row[1]}.{row[0]}") is None))
     _rv, entries = flow.store.list_entries(served.key)
     for entry in list(entries):
         if entry.name in wanted:

@@ -155,8 +155,7 @@ def _audit_begin(audit: AuditLog, request: web.Request, target: Target | None, a
     verbs: lower-case resource verbs, the HTTP method for other paths)."""
     user, groups = request.get(IDENTITY) or ANONYMOUS     # the rules look at the impersonated user
     requester = request.get(REQUESTER)
-    resource = target is not None and bool(target.plural)
-    if target is not None and resource:
+    if target is not None and target.plural:
         verb = _AUDIT_VERBS.get(_verb(request, target), request.method.lower())
         attrs = Attributes(user, tuple(groups), verb, request.path, True, target.group, target.plural,
                            target.subresource, target.namespace or "", target.name)

@@ -88,12 +88,18 @@ class Policy:
     @classmethod
     def load(cls, path: str | Path) -> Policy:
         try:
-            doc = yaml.safe_load(Path(path).read_text())
+            data = Path(path).read_bytes()
         except OSError as exc:
             raise PolicyError(f"{path}: {exc.strerror or exc}") from None
+        return cls.from_yaml(data, str(path))
+
+    @classmethod
+    def from_yaml(cls, data: bytes, where: str) -> Policy:
+        try:
+            doc = yaml.safe_load(data)
         except yaml.YAMLError as exc:
-            raise PolicyError(f"{path}: not YAML: {exc}") from None
-        return cls.parse(doc, str(path))
+            raise PolicyError(f"{where}: not YAML: {exc}") from None
+        return cls.parse(doc, where)
 
     @classmethod
     def parse(cls, doc: Any, where: str = "policy") -> Policy:

@@ -28,7 +28,7 @@ class Authenticator:
         self.socket_identity = socket_identity
 
     @classmethod
-    def from_token_file(cls, path: str | Path | None) -> Authenticator:
+    def from_token_file(cls, path: str | Path | None, socket_identity: Identity | None = None) -> Authenticator:
         """The kube-apiserver --token-auth-file format: token,user,uid[,"group1,group2"]."""
         tokens: dict[str, Identity] = {}
         if path:
@@ -38,12 +38,7 @@ class Authenticator:
                         continue
                     groups = tuple(g.strip() for g in row[3].split(",") if g.strip()) if len(row) > 3 else ()
                     tokens[row[0].strip()] = (row[1].strip(), groups + ("system:authenticated",))
-        return cls(tokens)
-
-    def with_socket_identity(self, user: str | None, groups: tuple[str, ...]) -> Authenticator:
-        if user:
-            self.socket_identity = (user, (*groups, "system:authenticated"))
-        return self
+        return cls(tokens, socket_identity)
 
     def identify(self, request: web.Request) -> Identity:
         header = request.headers.get("Authorization", "")

@@ -121,8 +121,9 @@ async def serve(options: Options) -> None:
     catalog = Catalog.builtin()
     apiservices.register(catalog)
     store = open_store(options, catalog)
-    authenticator = Authenticator.from_token_file(options.token_auth_file).with_socket_identity(
-        options.unix_socket_user, options.unix_socket_groups)
+    socket_identity = ((options.unix_socket_user, (*options.unix_socket_groups, "system:authenticated"))
+                       if options.unix_socket_user else None)
+    authenticator = Authenticator.from_token_file(options.token_auth_file, socket_identity)
     admission = _admission()
     for plugin in admission:
         if isinstance(plugin, DefaultTolerationSeconds):

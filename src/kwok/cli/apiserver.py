@@ -47,8 +47,8 @@ KUBE_APISERVER_FLAGS = (
     "requestheader-allowed-names", "requestheader-client-ca-file", "requestheader-extra-headers-prefix",
     "requestheader-group-headers", "requestheader-username-headers", "runtime-config", "service-account-issuer",
     "service-account-jwks-uri", "service-account-key-file", "service-account-max-token-expiration",
-    "service-account-signing-key-file", "shutdown-delay-duration", "storage-backend", "storage-media-type", "tls-cipher-suites", "tls-min-version",
-    "tls-sni-cert-key", "tracing-config-file", "vmodule", "watch-cache-sizes",
+    "service-account-signing-key-file", "shutdown-delay-duration", "storage-backend", "storage-media-type",
+    "tls-cipher-suites", "tls-min-version", "tls-sni-cert-key", "tracing-config-file", "vmodule", "watch-cache-sizes",
 )
 KUBE_APISERVER_BOOL_FLAGS = (
     "allow-privileged", "anonymous-auth", "enable-aggregator-routing", "enable-bootstrap-token-auth",
@@ -58,12 +58,16 @@ KUBE_APISERVER_BOOL_FLAGS = (
 )
 
 
+def _param(flag: str) -> str:
+    """The keyword a kube-apiserver flag arrives under (apart from this server's own parameters)."""
+    return f"kube_{flag.replace('-', '_')}"
+
+
 def _kube_apiserver_flags(command: Any) -> Any:
     for name in KUBE_APISERVER_FLAGS:
-        command = click.option(f"--{name}", f"kube_{name.replace('-', '_')}", hidden=True, multiple=True)(command)
+        command = click.option(f"--{name}", _param(name), hidden=True, multiple=True)(command)
     for name in KUBE_APISERVER_BOOL_FLAGS:
-        command = click.option(f"--{name}", f"kube_{name.replace('-', '_')}", hidden=True, is_flag=True,
-                               default=None)(command)
+        command = click.option(f"--{name}", _param(name), hidden=True, is_flag=True, default=None)(command)
     return command
 
 
@@ -71,7 +75,7 @@ def _without_effect(given: dict[str, Any]) -> list[str]:
     """`--flag=value` of each kube-apiserver flag given (in the order of the tables)."""
     out = []
     for name in (*KUBE_APISERVER_FLAGS, *KUBE_APISERVER_BOOL_FLAGS):
-        value = given.get(f"kube_{name.replace('-', '_')}")
+        value = given.get(_param(name))
         if value is True:
             out.append(f"--{name}")
         elif value:

@@ -85,8 +85,7 @@ class Cluster:
 
     # -- create ----------------------------------------------------------------------------------
     def create(self, cfg: cfgmod.ClusterConfig, user_kubeconfig: Path, wait: float, timeout: float) -> None:
-        running = [n for n in comps.ALL if process.status(self.paths, n) == "Running"]
-        if self.exists() or running:
+        if self.exists() or any(process.status(self.paths, n) == "Running" for n in comps.ALL):
             raise ClusterError(
                 f"cluster {self.name!r} already exists ({self.paths.root}); "
                 f"delete it first (kwokctl delete cluster --name {self.name})"
@@ -344,7 +343,7 @@ def _audit_policy(opts: dict[str, Any]) -> bytes | None:
     path = Path(given).expanduser()
     try:
         data = path.read_bytes()
-        Policy.load(path)
+        Policy.from_yaml(data, str(path))
     except OSError as e:
         raise ClusterError(f"--kube-audit-policy {given}: {e.strerror or e}") from None
     except PolicyError as e:
